@@ -1,0 +1,79 @@
+// Test harness: real service binaries as child processes on free loopback
+// ports with temporary stores. Start waits until grpc.health.v1 says SERVING.
+#ifndef HERSTEL_TESTS_SERVICE_PROCESS_H_
+#define HERSTEL_TESTS_SERVICE_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "herstel/identity.h"
+
+namespace herstel::testing {
+
+// A free TCP port on 127.0.0.1 (asked from the kernel, then released).
+int PickFreePort();
+
+class ServiceProcess {
+ public:
+  struct Options {
+    std::string binary;                    // path of the service executable
+    std::string data_directory;            // holds the store and the log
+    std::string key_file;                  // shared token key
+    std::vector<std::string> extra_flags;  // e.g. --metrics_listen=...
+  };
+
+  // Starts the binary and waits (up to 30 s) for health SERVING.
+  static absl::StatusOr<std::unique_ptr<ServiceProcess>> Start(const Options& options);
+  // Kills the process if it still runs.
+  ~ServiceProcess();
+
+  // Sends SIGTERM and waits up to `timeout`; the exit code, or DEADLINE_EXCEEDED.
+  absl::StatusOr<int> Terminate(absl::Duration timeout);
+  // SIGKILL, as a crash would.
+  void Kill();
+
+  const std::string& address() const { return address_; }
+  const std::string& log_path() const { return log_path_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // Whole log (standard error) of the process so far.
+  std::string ReadLog() const;
+
+ private:
+  ServiceProcess() = default;
+  pid_t pid_ = -1;
+  std::string address_;
+  std::string log_path_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// A temporary folder with a token key: what a suite of services shares.
+class TestEnvironment {
+ public:
+  TestEnvironment();
+  ~TestEnvironment();
+  const std::string& directory() const { return directory_; }
+  const std::string& key_file() const { return key_file_; }
+  const TokenKey& key() const { return *key_; }
+  // A token for `role`, scoped to `municipalities`, valid for an hour.
+  std::string Token(v1::Role role, std::vector<std::string> municipalities = {"*"},
+                    std::string subject = "test-user") const;
+  // Starts `binary` with its own store folder named `name`.
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
+      const std::string& binary, const std::string& name,
+      std::vector<std::string> extra_flags = {}) const;
+
+ private:
+  std::string directory_;
+  std::string key_file_;
+  std::unique_ptr<TokenKey> key_;
+};
+
+}  // namespace herstel::testing
+
+#endif  // HERSTEL_TESTS_SERVICE_PROCESS_H_
