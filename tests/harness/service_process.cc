@@ -33,6 +33,18 @@ bool IsServing(const std::shared_ptr<grpc::Channel>& channel) {
          response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
 }
 
+// True once something accepts TCP connections on 127.0.0.1:`port`.
+bool Accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  bool accepted = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return accepted;
+}
+
 }  // namespace
 
 int PickFreePort() {
@@ -51,7 +63,8 @@ int PickFreePort() {
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const Options& options) {
   std::unique_ptr<ServiceProcess> process(new ServiceProcess());
-  process->address_ = absl::StrCat("127.0.0.1:", PickFreePort());
+  int port = PickFreePort();
+  process->address_ = absl::StrCat("127.0.0.1:", port);
   std::filesystem::create_directories(options.data_directory);
   process->log_path_ = options.data_directory + "/service.log";
   std::vector<std::string> arguments = {
@@ -75,7 +88,6 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const Opti
     _exit(127);
   }
   process->pid_ = pid;
-  process->channel_ = grpc::CreateChannel(process->address_, grpc::InsecureChannelCredentials());
   absl::Time give_up = absl::Now() + kStartTimeout;
   while (absl::Now() < give_up) {
     int wait_status = 0;
@@ -84,7 +96,11 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const Opti
       return absl::InternalError(absl::StrCat(options.binary, " exited during start: ",
                                               process->ReadLog()));
     }
-    if (IsServing(process->channel_)) return process;
+    // A fresh channel per try: one that failed to connect waits out a backoff.
+    if (Accepts(port)) {
+      process->channel_ = grpc::CreateChannel(process->address_, grpc::InsecureChannelCredentials());
+      if (IsServing(process->channel_)) return process;
+    }
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::DeadlineExceededError(

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures (Ninja and ccache when present) and builds the whole suite into
+# build/ with two parallel jobs, the size of CI's machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+generator=()
+if command -v ninja >/dev/null; then generator=(-G Ninja); fi
+if [[ ! -f build/CMakeCache.txt ]]; then
+  cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build build -j "${HERSTEL_JOBS:-2}"
