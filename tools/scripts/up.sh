@@ -70,7 +70,8 @@ An operator token for the next 12 hours:
 
 Try:
   $CTL health 127.0.0.1:${GRPC_PORT[case]}
-  HERSTEL_TOKEN=\$HERSTEL_TOKEN $CTL watch 127.0.0.1:${GRPC_PORT[mandate]} herstel.v1.MandateService
+  $CTL call 127.0.0.1:${GRPC_PORT[mandate]} herstel.v1.MandateService/WatchEvents '{"stop_at_end": true}'
+  $CTL watch 127.0.0.1:${GRPC_PORT[mandate]} herstel.v1.MandateService --follow
   $CTL services
 
 Ctrl-C stops all four services cleanly.
