@@ -622,6 +622,7 @@ absl::StatusOr<ListResult<v1::JournalEntry>> ListJournal(Transaction& tx, absl::
 }
 
 absl::StatusOr<v1::BudgetBalance> BalanceAsOf(Transaction& tx, absl::string_view line, absl::Time as_of) {
+  as_of = std::min(as_of, absl::Now());  // the future holds nothing the journal doesn't know yet
   HERSTEL_ASSIGN_OR_RETURN(
       Statement query,
       tx.Prepare("SELECT account, SUM(amount_cents), MAX(seq) FROM journal_entries "

@@ -114,7 +114,7 @@ absl::StatusOr<int64_t> PostMovement(Transaction& tx, absl::string_view from_lin
 absl::StatusOr<ListResult<v1::JournalEntry>> ListJournal(Transaction& tx, absl::string_view parent,
                                                          absl::string_view filter,
                                                          const PageRequest& page);
-// Totals of `line` from the journal at `as_of` (inclusive).
+// Totals of `line` from the journal at `as_of` (inclusive; a future moment means now).
 absl::StatusOr<v1::BudgetBalance> BalanceAsOf(Transaction& tx, absl::string_view line, absl::Time as_of);
 // Sum of every journal entry (must be zero) and the number of entries.
 absl::StatusOr<std::pair<int64_t, int64_t>> JournalSum(Transaction& tx);
