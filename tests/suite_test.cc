@@ -142,9 +142,9 @@ TEST_F(SuiteTest, EventStreamsServeAuthorisedRolesOnly) {
   }
 }
 
-TEST_F(SuiteTest, UnbuiltRpcsAnswerUnimplementedNeverAFakeSuccess) {
-  JsonCallResult result =
-      Call(*processes_[0], "herstel.v1.CaseService/GetCase", R"({"name": "cases/1"})", OperatorToken());
+TEST_F(SuiteTest, AServiceThisProcessDoesNotServeAnswersUnimplemented) {
+  JsonCallResult result = Call(*processes_[0], "herstel.v1.MandateService/GetMandate",
+                               R"({"name": "mandates/m-1"})", OperatorToken());
   EXPECT_THAT(result.status, StatusIs(absl::StatusCode::kUnimplemented));
   EXPECT_THAT(result.responses_json, IsEmpty());
 }
