@@ -193,6 +193,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   std::unique_ptr<Store> store(new Store(std::move(connection)));
   HERSTEL_RETURN_IF_ERROR(store->Migrate(PlumbingMigrations()));
   HERSTEL_RETURN_IF_ERROR(store->Migrate(service_migrations));
+  HERSTEL_RETURN_IF_ERROR(store->OpenReaders(path));
   HERSTEL_RETURN_IF_ERROR(store->Read([&](Transaction& tx) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(Statement last,
                              tx.Prepare("SELECT COALESCE(MAX(sequence), 0) FROM outbox_events"));
@@ -274,12 +275,51 @@ absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& work)
 }
 
 absl::Status Store::Read(const std::function<absl::Status(Transaction&)>& work) {
-  absl::MutexLock lock(&mutex_);
-  HERSTEL_RETURN_IF_ERROR(connection_->Execute("BEGIN"));
-  Transaction tx(connection_.get());
-  absl::Status status = work(tx);
-  connection_->Execute("COMMIT").IgnoreError();
-  return status;
+  auto run = [&work](Connection& connection) -> absl::Status {
+    HERSTEL_RETURN_IF_ERROR(connection.Execute("BEGIN"));
+    Transaction tx(&connection);
+    absl::Status status = work(tx);
+    connection.Execute("COMMIT").IgnoreError();
+    return status;
+  };
+  if (readers_.empty()) {
+    absl::MutexLock lock(&mutex_);
+    return run(*connection_);
+  }
+  // Take the first idle reader, starting from a rotating position; if all are
+  // busy, wait for the one at that position.
+  size_t start = next_reader_.fetch_add(1) % readers_.size();
+  for (size_t i = 0; i < readers_.size(); ++i) {
+    Reader& reader = *readers_[(start + i) % readers_.size()];
+    if (reader.mutex.TryLock()) {
+      absl::Status status = run(*reader.connection);
+      reader.mutex.Unlock();
+      return status;
+    }
+  }
+  Reader& reader = *readers_[start];
+  absl::MutexLock lock(&reader.mutex);
+  return run(*reader.connection);
+}
+
+absl::Status Store::OpenReaders(const std::string& path) {
+  constexpr int kReaders = 4;
+  for (int i = 0; i < kReaders; ++i) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+      absl::Status status = absl::UnavailableError(
+          absl::StrCat("cannot open a reader on ", path, ": ", sqlite3_errmsg(db)));
+      sqlite3_close_v2(db);
+      return status;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    auto reader = std::make_unique<Reader>();
+    absl::MutexLock lock(&reader->mutex);
+    reader->connection = std::make_unique<Connection>(db);
+    readers_.push_back(std::move(reader));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace herstel

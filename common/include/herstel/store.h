@@ -3,12 +3,15 @@
 //
 // Every write runs inside Store::Write, which takes the single writer lock,
 // opens BEGIN IMMEDIATE, commits when the callback returns OK and rolls back
-// otherwise, so a failed rule never leaves half a change behind. Prepared
-// statements are cached per connection.
+// otherwise, so a failed rule never leaves half a change behind. Reads run on
+// a small pool of reader connections, each a consistent snapshot (WAL lets
+// them proceed beside the writer). Prepared statements are cached per
+// connection.
 #ifndef HERSTEL_STORE_H_
 #define HERSTEL_STORE_H_
 
 #include <cstdint>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -110,7 +113,8 @@ class Store {
   // Runs `work` in one write transaction; commits on OK, rolls back otherwise.
   // Returns work's status, or the commit error.
   absl::Status Write(const std::function<absl::Status(Transaction&)>& work);
-  // Runs `work` in one consistent read snapshot.
+  // Runs `work` in one consistent read snapshot that sees every write
+  // committed before it began. `work` must not write.
   absl::Status Read(const std::function<absl::Status(Transaction&)>& work);
 
   // Wakes WatchEvents streams when a committed transaction appended events.
@@ -120,11 +124,21 @@ class Store {
   absl::StatusOr<int> SchemaVersion(absl::string_view component);
 
  private:
+  // A reader connection and the lock that gives it to one Read at a time.
+  struct Reader {
+    absl::Mutex mutex;
+    std::unique_ptr<class Connection> connection ABSL_GUARDED_BY(mutex);
+  };
+
   Store(std::unique_ptr<class Connection> connection);
   absl::Status Migrate(const MigrationSet& set);
+  absl::Status OpenReaders(const std::string& path);
 
   absl::Mutex mutex_;
   std::unique_ptr<class Connection> connection_ ABSL_GUARDED_BY(mutex_);
+  // Empty until the schema is migrated; reads use the writer until then.
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::atomic<size_t> next_reader_{0};
   std::unique_ptr<EventNotifier> notifier_;
 };
 
