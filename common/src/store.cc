@@ -253,25 +253,65 @@ absl::Status Store::Migrate(const MigrationSet& set) {
 }
 
 absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& work) {
+  PendingWrite pending{&work, absl::OkStatus(), false};
+  std::vector<PendingWrite*> batch;
+  {
+    absl::MutexLock lock(&queue_mutex_);
+    queue_.push_back(&pending);
+    auto done_or_free = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mutex_) {
+      return pending.done || !leader_active_;
+    };
+    queue_mutex_.Await(absl::Condition(&done_or_free));
+    if (pending.done) return pending.status;
+    // This caller leads: it commits everything queued so far as one batch.
+    leader_active_ = true;
+    size_t count = std::min(queue_.size(), kMaxWriteBatch);
+    batch.assign(queue_.begin(), queue_.begin() + count);
+    queue_.erase(queue_.begin(), queue_.begin() + count);
+  }
+
   std::optional<int64_t> appended;
   {
     absl::MutexLock lock(&mutex_);
-    HERSTEL_RETURN_IF_ERROR(connection_->Execute("BEGIN IMMEDIATE"));
-    Transaction tx(connection_.get());
-    absl::Status status = work(tx);
-    if (!status.ok()) {
-      connection_->Execute("ROLLBACK").IgnoreError();
-      return status;
+    absl::Status begun = connection_->Execute("BEGIN IMMEDIATE");
+    bool any_succeeded = false;
+    for (PendingWrite* write : batch) {
+      if (!begun.ok()) {
+        write->status = begun;
+        continue;
+      }
+      // Each write in its own savepoint: one failing leaves the others whole.
+      write->status = connection_->Execute("SAVEPOINT herstel_write");
+      if (!write->status.ok()) continue;
+      Transaction tx(connection_.get());
+      write->status = (*write->work)(tx);
+      if (write->status.ok()) {
+        connection_->Execute("RELEASE herstel_write").IgnoreError();
+        any_succeeded = true;
+        if (tx.last_event_sequence_.has_value()) appended = tx.last_event_sequence_;
+      } else {
+        connection_->Execute("ROLLBACK TO herstel_write").IgnoreError();
+        connection_->Execute("RELEASE herstel_write").IgnoreError();
+      }
     }
-    absl::Status committed = connection_->Execute("COMMIT");
-    if (!committed.ok()) {
-      connection_->Execute("ROLLBACK").IgnoreError();
-      return committed;
+    if (begun.ok()) {
+      absl::Status committed = any_succeeded ? connection_->Execute("COMMIT") : absl::OkStatus();
+      if (!any_succeeded) connection_->Execute("ROLLBACK").IgnoreError();
+      if (!committed.ok()) {
+        connection_->Execute("ROLLBACK").IgnoreError();
+        appended.reset();
+        for (PendingWrite* write : batch) {
+          if (write->status.ok()) write->status = committed;
+        }
+      }
     }
-    appended = tx.last_event_sequence_;
   }
   if (appended.has_value()) notifier_->Publish(*appended);
-  return absl::OkStatus();
+
+  absl::MutexLock lock(&queue_mutex_);
+  for (PendingWrite* write : batch) write->done = true;
+  leader_active_ = false;
+  return pending.status;
 }
 
 absl::Status Store::Read(const std::function<absl::Status(Transaction&)>& work) {

@@ -1,6 +1,9 @@
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "herstel/errors.h"
@@ -257,6 +260,34 @@ TEST_F(StoreTest, CursorIsStoredWithTheDerivedChange) {
     return absl::OkStatus();
   }),
               IsOk());
+}
+
+TEST_F(StoreTest, ConcurrentWritesKeepTheirOwnOutcomeWhenGroupCommitted) {
+  constexpr int kThreads = 8;
+  constexpr int kWritesPerThread = 60;
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWritesPerThread; ++i) {
+        bool should_fail = (t + i) % 3 == 0;
+        absl::Status status = store_->Write([&](Transaction& tx) -> absl::Status {
+          HERSTEL_RETURN_IF_ERROR(AddWidget(tx, absl::StrCat("w-", t, "-", i), i));
+          HERSTEL_RETURN_IF_ERROR(AppendEvent(tx, v1::Event(), absl::StrCat("widgets/", t, "-", i), {}).status());
+          if (should_fail) return absl::FailedPreconditionError("this one breaks a rule");
+          return absl::OkStatus();
+        });
+        EXPECT_EQ(status.ok(), !should_fail);
+        if (status.ok()) ++succeeded;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(CountWidgets(), succeeded.load());
+  std::vector<v1::Event> events = AllEvents();
+  ASSERT_EQ(static_cast<int>(events.size()), succeeded.load());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), static_cast<int64_t>(i + 1));
+  EXPECT_EQ(store_->notifier().latest_sequence(), succeeded.load());
 }
 
 TEST(EventNotifierTest, WakesWaitersOnPublishAndClose) {

@@ -1,9 +1,12 @@
 // The embedded store: one SQLite file in WAL mode, versioned migrations
 // applied at start, and transactions that commit whole or not at all.
 //
-// Every write runs inside Store::Write, which takes the single writer lock,
-// opens BEGIN IMMEDIATE, commits when the callback returns OK and rolls back
-// otherwise, so a failed rule never leaves half a change behind. Reads run on
+// Every write runs inside Store::Write: its changes commit when the callback
+// returns OK and roll back otherwise, so a failed rule never leaves half a
+// change behind. Concurrent writes are group-committed: one caller leads and
+// runs every queued write in one SQLite transaction, each inside its own
+// savepoint, so they commit together (one commit instead of many) while each
+// keeps its own all-or-nothing outcome; writes stay strictly serial. Reads run on
 // a small pool of reader connections, each a consistent snapshot (WAL lets
 // them proceed beside the writer). Prepared statements are cached per
 // connection.
@@ -110,8 +113,9 @@ class Store {
                                                      const MigrationSet& service_migrations);
   ~Store();
 
-  // Runs `work` in one write transaction; commits on OK, rolls back otherwise.
-  // Returns work's status, or the commit error.
+  // Runs `work` as one atomic write: kept on OK, undone otherwise. Returns
+  // work's status, or the commit error. Must not be called from inside a
+  // Write or Read callback.
   absl::Status Write(const std::function<absl::Status(Transaction&)>& work);
   // Runs `work` in one consistent read snapshot that sees every write
   // committed before it began. `work` must not write.
@@ -130,9 +134,21 @@ class Store {
     std::unique_ptr<class Connection> connection ABSL_GUARDED_BY(mutex);
   };
 
+  // A write waiting for (or being run by) the batch leader.
+  struct PendingWrite {
+    const std::function<absl::Status(Transaction&)>* work;
+    absl::Status status;
+    bool done = false;
+  };
+  static constexpr size_t kMaxWriteBatch = 128;
+
   Store(std::unique_ptr<class Connection> connection);
   absl::Status Migrate(const MigrationSet& set);
   absl::Status OpenReaders(const std::string& path);
+
+  absl::Mutex queue_mutex_;
+  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mutex_);
+  bool leader_active_ ABSL_GUARDED_BY(queue_mutex_) = false;
 
   absl::Mutex mutex_;
   std::unique_ptr<class Connection> connection_ ABSL_GUARDED_BY(mutex_);
