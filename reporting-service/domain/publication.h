@@ -1,0 +1,89 @@
+// Publishing a period's figures: the public suppression pattern over every
+// area at once (so a village, its municipality and the region can't be set
+// against each other), and the rendering of the monitor and the indicators
+// of the three questions for one area, exact or public.
+#ifndef HERSTEL_REPORTING_DOMAIN_PUBLICATION_H_
+#define HERSTEL_REPORTING_DOMAIN_PUBLICATION_H_
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "domain/figures.h"
+#include "domain/suppression.h"
+#include "herstel/v1/reporting_service.pb.h"
+
+namespace herstel::reporting {
+
+// Text printed for a secondary-suppressed count. A secondary cell is not
+// small, so printing "<10" for it would be false; "x" is the statistical
+// offices' mark for "hidden to protect another figure".
+inline constexpr absl::string_view kSecondaryDisplay = "x";
+
+class Publication {
+ public:
+  // Solves the public suppression over every area of `figures`.
+  Publication(std::shared_ptr<const PeriodFigures> figures, int64_t threshold);
+
+  const PeriodFigures& figures() const { return *figures_; }
+  const FigureLayout& layout() const { return layout_; }
+  int64_t threshold() const { return threshold_; }
+  bool HasArea(const AreaKey& area) const { return figures_->areas.count(area) > 0; }
+
+  // A count of `area`; `exact` shows the value even when the public rendering hides it.
+  v1::CountFigure Count(const AreaKey& area, int cell, bool exact) const;
+  // numerator / denominator, hidden when either or the complement is hidden.
+  v1::ShareFigure Share(const AreaKey& area, int numerator, int denominator, int complement,
+                        bool exact) const;
+  // A percentile of a histogram, hidden when its sample size is hidden.
+  v1::DurationFigure Duration(const AreaKey& area, int histogram_key, int sample_cell,
+                              double percent, bool exact) const;
+  // Whether the public rendering hides `cell` of `area`.
+  CellSuppression SuppressionOf(const AreaKey& area, int cell) const;
+
+ private:
+  int64_t Value(const AreaKey& area, int cell) const;
+
+  std::shared_ptr<const PeriodFigures> figures_;
+  FigureLayout layout_;
+  int64_t threshold_;
+  std::map<AreaKey, int> first_cell_;  // area -> id of its cell 0 in the problem
+  std::vector<CellSuppression> pattern_;
+};
+
+// The monitor of `scope` (which must be an area of the publication, or is
+// rendered as all zeros). Backlog alerts and as_of are added by the caller.
+v1::Monitor RenderMonitor(const Publication& publication, const AreaKey& scope, bool exact,
+                          const std::set<v1::MonitorSection>& sections);
+
+// --- The three questions ---------------------------------------------------
+
+struct IndicatorSpec;
+// Every indicator, in report order.
+const std::vector<IndicatorSpec>& AllIndicators();
+
+// Builds the indicators of `audience` (or of every indicator when
+// UNSPECIFIED) for `scope`, comparing with `previous`.
+std::vector<v1::Indicator> RenderIndicators(const Publication& current,
+                                            const Publication& previous, const AreaKey& scope,
+                                            bool exact, v1::IndicatorAudience audience,
+                                            double stable_band_percent);
+
+// The view "views/residents" etc. of `audience`.
+v1::IndicatorView RenderView(const Publication& current, const Publication& previous,
+                             const AreaKey& scope, bool exact, v1::IndicatorAudience audience,
+                             double stable_band_percent);
+
+// "views/residents" for RESIDENTS, ...; empty for UNSPECIFIED.
+std::string ViewName(v1::IndicatorAudience audience);
+// RESIDENTS for "views/residents", ...; UNSPECIFIED when unknown.
+v1::IndicatorAudience AudienceOfView(absl::string_view name);
+
+// The comparable number of an indicator value; nullopt when hidden or empty.
+std::optional<double> ComparableValue(const v1::IndicatorValue& value);
+
+}  // namespace herstel::reporting
+
+#endif  // HERSTEL_REPORTING_DOMAIN_PUBLICATION_H_

@@ -1,0 +1,91 @@
+// Small-count suppression for public figures (seed 002 point d: nothing
+// traceable to single homes is published).
+//
+// Primary: a count above zero and below the threshold is hidden.
+// Secondary: published figures are tied by exact linear relations (totals
+// over parts, stock(w-1) + inflow(w) - outflow(w) = stock(w), a share's
+// numerator + complement = denominator, a municipality over its villages, the
+// region over its municipalities). Someone holding every published figure
+// and those relations can narrow hidden cells down. The solver derives what
+// such a reader can learn (the relations and their linear combinations, by
+// elimination, then interval reasoning knowing that a primary cell lies in
+// [1, threshold-1] and a secondary one in {0} ∪ [threshold, ∞)) and hides
+// further cells, smallest non-zero first, until no hidden cell can be
+// pinned to a single value, or nothing shown and non-zero is left to hide. The result depends
+// only on the cells and relations, so every answer built from the same
+// figures hides the same cells. Below a threshold of 5, a group made only of
+// small cells (1 + 1 = 2 with threshold 3) is pinned by the ranges alone; no
+// pattern can help there, so use the default threshold (10) or close to it.
+#ifndef HERSTEL_REPORTING_DOMAIN_SUPPRESSION_H_
+#define HERSTEL_REPORTING_DOMAIN_SUPPRESSION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace herstel::reporting {
+
+enum class CellSuppression { kNone, kPrimary, kSecondary };
+
+// What a reader of the published figures can derive about one cell.
+struct DerivedRange {
+  int64_t low = 0;
+  int64_t high = 0;  // kUnbounded when nothing bounds it from above
+  bool exact() const { return low == high; }
+};
+
+inline constexpr int64_t kUnbounded = int64_t{1} << 50;
+
+class SuppressionProblem {
+ public:
+  // Adds a published count; returns its cell id.
+  int AddCell(int64_t value);
+  // Records that sum(coefficient * value) == 0 over `terms` (coefficients
+  // +1 or -1). Returns false, recording nothing, when the values do not
+  // satisfy it (such a relation is not public knowledge).
+  struct Term {
+    int cell;
+    int coefficient;
+  };
+  bool AddRelation(std::vector<Term> terms);
+  // Shorthand: total == sum of parts.
+  bool AddSum(int total, const std::vector<int>& parts);
+
+  int cell_count() const { return static_cast<int>(values_.size()); }
+  int64_t value(int cell) const { return values_[cell]; }
+
+  // The suppression of every cell for `threshold` (>= 2).
+  std::vector<CellSuppression> Solve(int64_t threshold) const;
+  // What a reader of the figures published under `pattern` can derive.
+  std::vector<DerivedRange> Derive(const std::vector<CellSuppression>& pattern,
+                                   int64_t threshold) const;
+
+ private:
+  // sum(coefficient * cell) == rhs over hidden cells only.
+  struct Equation {
+    std::vector<std::pair<int, double>> terms;
+    double rhs = 0;
+  };
+  // Largest group of connected hidden cells solved by elimination.
+  static constexpr size_t kMaxEliminationCells = 400;
+
+  // The reduced row echelon form of equations[members].
+  static std::vector<Equation> Reduce(const std::vector<Equation>& equations,
+                                      const std::vector<size_t>& members);
+  // Narrows `ranges` by every equation until nothing changes.
+  void Propagate(const std::vector<Equation>& equations,
+                 const std::vector<CellSuppression>& pattern, int64_t threshold,
+                 std::vector<DerivedRange>& ranges) const;
+  // Chooses one shown cell to hide so that `exposed` is protected; -1 when
+  // every cell reachable from it is hidden already.
+  int ChooseSecondary(int exposed, const std::vector<CellSuppression>& pattern) const;
+
+  std::vector<int64_t> values_;
+  std::vector<std::vector<Term>> relations_;
+  std::vector<std::vector<int>> relations_of_cell_;
+};
+
+}  // namespace herstel::reporting
+
+#endif  // HERSTEL_REPORTING_DOMAIN_SUPPRESSION_H_

@@ -1,0 +1,98 @@
+// The reporting-service's own store: aggregates derived from the followed
+// event streams (see domain/aggregator.h), backlog alerts, yearly reports,
+// settings and per-source progress. It never reads another service's
+// database; everything here is rebuilt by following the streams from 0.
+#ifndef HERSTEL_REPORTING_STORE_REPORTING_STORE_H_
+#define HERSTEL_REPORTING_STORE_REPORTING_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "domain/aggregator.h"
+#include "domain/backlog.h"
+#include "domain/figures.h"
+#include "herstel/store.h"
+#include "herstel/v1/reporting_service.pb.h"
+
+namespace herstel::reporting {
+
+// The schema, component "reporting-service".
+const MigrationSet& ReportingMigrations();
+
+// Sources followed, in the order they are reported.
+inline constexpr const char* kSources[] = {"case-service", "mandate-service",
+                                           "escalation-service"};
+
+// Applies `event` of `source` inside `tx` (the follower's transaction, which
+// also stores the cursor) and records the source's progress.
+absl::Status ApplySourceEvent(Transaction& tx, absl::string_view source, const v1::Event& event);
+
+struct SourceProgress {
+  std::string source;
+  int64_t cursor = 0;
+  int64_t last_commit_micros = 0;
+  int64_t last_apply_micros = 0;
+};
+absl::StatusOr<std::vector<SourceProgress>> LoadSourceProgress(Transaction& tx);
+
+// Reads the figures of `period` for every area (when `only` is unset) or
+// for the one area `only`.
+absl::StatusOr<PeriodFigures> LoadPeriodFigures(Transaction& tx, const DayPeriod& period,
+                                                const std::optional<AreaKey>& only);
+
+// Settings (defaults until first changed).
+absl::StatusOr<v1::ReportingSettings> LoadSettings(Transaction& tx);
+absl::Status SaveSettings(Transaction& tx, const v1::ReportingSettings& settings);
+
+// Backlog alerts.
+absl::StatusOr<std::optional<v1::BacklogAlert>> LoadBacklogAlert(Transaction& tx, int64_t id);
+struct BacklogAlertQuery {
+  std::optional<std::string> municipality;
+  std::optional<std::string> village;
+  int track = 0;
+  int phase = 0;
+  int status = 0;  // v1::BacklogAlertStatus, 0 = any
+  // Keyset: alerts strictly after (raise_micros, id) in newest-first order.
+  std::optional<std::pair<int64_t, int64_t>> after;
+  int limit = 50;
+};
+// Newest raise_time first, then highest id. Each entry: (raise_micros, id, alert).
+struct ListedAlert {
+  int64_t raise_micros;
+  int64_t id;
+  v1::BacklogAlert alert;
+};
+absl::StatusOr<std::vector<ListedAlert>> ListBacklogAlerts(Transaction& tx,
+                                                           const BacklogAlertQuery& query);
+// Alerts active at `at` in `area` (a municipality also covers its villages;
+// the region covers all).
+absl::StatusOr<std::vector<v1::BacklogAlert>> ActiveBacklogAlerts(Transaction& tx,
+                                                                  const AreaKey& area,
+                                                                  absl::Time at);
+// Evaluates every complete ISO week before `now` not evaluated yet, raising
+// and clearing alerts (with their events). Returns the number of changes.
+absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t backlog_weeks);
+
+// Yearly reports.
+absl::StatusOr<std::optional<v1::AnnualReport>> LoadAnnualReport(Transaction& tx, int32_t year);
+absl::Status SaveAnnualReport(Transaction& tx, const v1::AnnualReport& report);
+// Reports with year < before_year (all when 0), newest first, bodies left out.
+absl::StatusOr<std::vector<v1::AnnualReport>> ListAnnualReports(Transaction& tx,
+                                                                std::optional<int32_t> year,
+                                                                int32_t before_year, int limit);
+
+// Operator gauges.
+struct OperatorFigures {
+  int64_t active_backlog_alerts = 0;
+  std::vector<std::pair<int, int64_t>> overdue_escalations_per_level;
+  std::vector<std::pair<std::string, int64_t>> budget_left_cents_per_line;
+};
+absl::StatusOr<OperatorFigures> LoadOperatorFigures(Transaction& tx, absl::Time now);
+
+}  // namespace herstel::reporting
+
+#endif  // HERSTEL_REPORTING_STORE_REPORTING_STORE_H_

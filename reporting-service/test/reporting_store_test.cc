@@ -1,0 +1,268 @@
+// The store over a real SQLite file: a generated story of real events goes
+// in through the follower's transaction, and every figure that comes out is
+// checked against an independent count of the same story.
+#include "store/reporting_store.h"
+
+#include <filesystem>
+
+#include "domain/publication.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "herstel/follower.h"
+#include "herstel/outbox.h"
+#include "herstel/status_macros.h"
+#include "herstel/status_matchers.h"
+#include "test/test_events.h"
+
+namespace herstel::reporting {
+namespace {
+
+using ::herstel::testing::IsOk;
+using testing::ExpectedArea;
+using testing::Story;
+
+class ReportingStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/reporting-store-test-XXXXXX";
+    directory_ = mkdtemp(pattern);
+    store_ = *Store::Open(directory_ + "/reporting.db", ReportingMigrations());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(directory_);
+  }
+
+  // What EventFollower does with one delivered event.
+  void Deliver(const std::string& source, const v1::Event& event) {
+    ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+      HERSTEL_ASSIGN_OR_RETURN(int64_t cursor, LoadCursor(tx, source));
+      if (event.sequence() <= cursor) return absl::OkStatus();
+      HERSTEL_RETURN_IF_ERROR(ApplySourceEvent(tx, source, event));
+      return SaveCursor(tx, source, event.sequence());
+    }),
+                IsOk());
+  }
+
+  void DeliverStory(const Story& story, bool twice = false) {
+    std::map<std::string, int64_t> sequences;
+    for (const auto& each : story.events()) {
+      v1::Event event = testing::ToEvent(each, ++sequences[each.source]);
+      Deliver(each.source, event);
+      if (twice) Deliver(each.source, event);
+    }
+  }
+
+  PeriodFigures Load(const DayPeriod& period) {
+    PeriodFigures figures;
+    EXPECT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+      HERSTEL_ASSIGN_OR_RETURN(figures, LoadPeriodFigures(tx, period, std::nullopt));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return figures;
+  }
+
+  void ExpectMonitorMatches(const v1::Monitor& monitor, const ExpectedArea& expected,
+                            bool with_escalations) {
+    for (const v1::MonitorPhaseCount& row : monitor.phase_counts()) {
+      auto found = expected.open_per_track_phase.find({row.track(), row.phase()});
+      int64_t want = found == expected.open_per_track_phase.end() ? 0 : found->second;
+      EXPECT_EQ(row.cases().value(), want) << row.track() << "/" << row.phase();
+    }
+    int64_t opened = 0;
+    int64_t closed = 0;
+    for (const v1::MonitorWeeklyFlow& flow : monitor.weekly_flows()) {
+      if (flow.track() != v1::TRACK_UNSPECIFIED) continue;
+      opened += flow.inflow().value();
+      closed += flow.outflow().value();
+    }
+    EXPECT_EQ(opened, expected.opened);
+    EXPECT_EQ(closed, expected.closed);
+    for (auto flow = monitor.weekly_flows().rbegin(); flow != monitor.weekly_flows().rend(); ++flow) {
+      if (flow->track() != v1::TRACK_UNSPECIFIED) continue;
+      EXPECT_EQ(flow->stock().value(), expected.open_cases);  // the last week's whole-case stock
+      break;
+    }
+    const auto& contacts = monitor.contact_persons();
+    EXPECT_EQ(contacts.one_contact_person().denominator().value(), expected.open_cases);
+    EXPECT_EQ(contacts.one_contact_person().numerator().value(), expected.one_contact);
+    EXPECT_EQ(contacts.handovers().value(), expected.handovers);
+    EXPECT_EQ(monitor.plans().covers_all_open_tracks().numerator().value(), expected.covers_all);
+    EXPECT_EQ(monitor.bottlenecks().raised().value(), expected.bottlenecks_raised);
+    EXPECT_EQ(monitor.bottlenecks().solved().value(), expected.bottlenecks_solved);
+    EXPECT_EQ(monitor.bottlenecks().open().value(),
+              expected.bottlenecks_raised - expected.bottlenecks_solved);
+    EXPECT_EQ(monitor.decisions().within_mandate().value(), expected.decisions_within);
+    EXPECT_EQ(monitor.decisions().escalated().value(), expected.decisions_escalated);
+    if (with_escalations) {
+      ASSERT_GE(monitor.escalations_size(), 1);
+      EXPECT_EQ(monitor.escalations(0).open().value(), expected.escalations_open_local);
+      EXPECT_EQ(monitor.escalations(0).arrived().value(), expected.escalations_open_local);
+    }
+    for (const v1::MonitorLeadTime& row : monitor.lead_times()) {
+      auto found = expected.lead_times.find({row.track(), row.phase()});
+      if (found == expected.lead_times.end()) {
+        EXPECT_EQ(row.median().sample_size().value(), 0);
+        continue;
+      }
+      EXPECT_EQ(row.median().sample_size().value(), static_cast<int64_t>(found->second.size()));
+      EXPECT_DOUBLE_EQ(row.median().days(), testing::ExactPercentileDays(found->second, 50));
+      EXPECT_DOUBLE_EQ(row.p90().days(), testing::ExactPercentileDays(found->second, 90));
+    }
+  }
+
+  std::string directory_;
+  std::unique_ptr<Store> store_;
+};
+
+const absl::Time kStart = YearStart(2025) + absl::Hours(24 * 30);
+
+TEST_F(ReportingStoreTest, EveryFigureMatchesAnIndependentCount) {
+  Story story(400, kStart, 11);
+  DeliverStory(story);
+  absl::Time end = YearStart(2026);
+  auto figures = std::make_shared<PeriodFigures>(Load(ToDayPeriod(YearStart(2025), end)));
+  Publication publication(figures, 10);
+  for (const char* municipality : Story::kMunicipalities) {
+    ExpectMonitorMatches(RenderMonitor(publication, {municipality, ""}, true, {}),
+                         story.Expect(municipality, "", end), true);
+    std::string village = Story::Village(municipality, 1);
+    ExpectMonitorMatches(RenderMonitor(publication, {municipality, village}, true, {}),
+                         story.Expect(municipality, village, end), false);
+  }
+  v1::Monitor region = RenderMonitor(publication, {}, true, {});
+  ExpectMonitorMatches(region, story.Expect("", "", end), true);
+  EXPECT_EQ(region.inspection_requests().waiting().value(), story.Expect("", "", end).inspections_waiting);
+}
+
+TEST_F(ReportingStoreTest, AnEarlierPeriodSeesOnlyWhatHadHappenedByThen) {
+  Story story(300, kStart, 12);
+  DeliverStory(story);
+  absl::Time end = kStart + absl::Hours(24 * 40);
+  auto figures = std::make_shared<PeriodFigures>(Load(ToDayPeriod(YearStart(2025), end)));
+  Publication publication(figures, 10);
+  // The period ends at a day boundary: the independent count uses the same.
+  absl::Time day_end = DayStart(ToDayPeriod(YearStart(2025), end).end_day);
+  ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", day_end), true);
+}
+
+TEST_F(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
+  Story story(150, kStart, 13);
+  DeliverStory(story, /*twice=*/true);
+  absl::Time end = YearStart(2026);
+  auto figures = std::make_shared<PeriodFigures>(Load(ToDayPeriod(YearStart(2025), end)));
+  Publication publication(figures, 10);
+  ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
+}
+
+TEST_F(ReportingStoreTest, PublicMonitorHidesEverySmallCount) {
+  Story story(120, kStart, 14);
+  DeliverStory(story);
+  auto figures = std::make_shared<PeriodFigures>(Load(ToDayPeriod(YearStart(2025), YearStart(2026))));
+  Publication publication(figures, 10);
+  for (const auto& [area, unused] : figures->areas) {
+    v1::Monitor exact = RenderMonitor(publication, area, true, {});
+    v1::Monitor published = RenderMonitor(publication, area, false, {});
+    ASSERT_EQ(exact.phase_counts_size(), published.phase_counts_size());
+    for (int row = 0; row < exact.phase_counts_size(); ++row) {
+      int64_t value = exact.phase_counts(row).cases().value();
+      const v1::CountFigure& shown = published.phase_counts(row).cases();
+      if (value > 0 && value < 10) {
+        EXPECT_TRUE(shown.suppressed());
+        EXPECT_EQ(shown.value(), 0);
+        EXPECT_EQ(shown.display(), "<10");
+        EXPECT_EQ(shown.suppression(), v1::FIGURE_SUPPRESSION_PRIMARY);
+      }
+      // The internal rendering says what the public sees.
+      EXPECT_EQ(exact.phase_counts(row).cases().suppression(), shown.suppression());
+      if (!shown.suppressed()) {
+        EXPECT_EQ(shown.value(), value);
+      }
+    }
+  }
+}
+
+TEST_F(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
+  // Cases enter inspection in Oldambt week after week, then some leave.
+  std::map<std::string, int64_t> sequences;
+  absl::Time monday = DayStart(WeekStartDay(DayNumber(YearStart(2025) + absl::Hours(24 * 14))));
+  int number = 0;
+  auto create = [&](absl::Time at) {
+    v1::CaseCreated created;
+    created.set_case_(absl::StrCat("cases/", ++number));
+    created.set_municipality("municipalities/oldambt");
+    created.set_village("municipalities/oldambt/villages/scheemda");
+    auto* track = created.add_tracks();
+    track->set_track(v1::TRACK_STRENGTHENING);
+    track->set_phase(v1::PHASE_INSPECTION);
+    track->set_state(v1::CASE_TRACK_STATE_ACTIVE);
+    Deliver("case-service", testing::ToEvent({"case-service", created.case_(), at,
+                                              std::make_shared<v1::CaseCreated>(created)},
+                                             ++sequences["case-service"]));
+  };
+  for (int week = 0; week < 4; ++week) {
+    for (int i = 0; i <= week; ++i) create(monday + absl::Hours(24 * 7 * week + 10 + i));
+  }
+  auto evaluate = [&](absl::Time now) {
+    int changes = 0;
+    EXPECT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+      HERSTEL_ASSIGN_OR_RETURN(changes, EvaluateBacklogs(tx, now, 4));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return changes;
+  };
+  // Three complete weeks: not yet.
+  EXPECT_EQ(evaluate(monday + absl::Hours(24 * 7 * 3 + 1)), 0);
+  // The fourth complete week raises one alert for the village and one for the municipality.
+  EXPECT_EQ(evaluate(monday + absl::Hours(24 * 7 * 4 + 1)), 2);
+  std::vector<ListedAlert> alerts;
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(alerts, ListBacklogAlerts(tx, BacklogAlertQuery{}));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  ASSERT_EQ(alerts.size(), 2u);
+  for (const ListedAlert& listed : alerts) {
+    EXPECT_EQ(listed.alert.status(), v1::BACKLOG_ALERT_STATUS_ACTIVE);
+    EXPECT_EQ(listed.alert.track(), v1::TRACK_STRENGTHENING);
+    EXPECT_EQ(listed.alert.phase(), v1::PHASE_INSPECTION);
+    EXPECT_EQ(listed.alert.consecutive_weeks(), 4);
+    EXPECT_EQ(listed.alert.stock_at_start().value(), 0);
+    EXPECT_EQ(listed.alert.stock_now().value(), 10);
+    EXPECT_EQ(listed.alert.first_growth_week(), IsoWeekName(DayNumber(monday)));
+  }
+  // Week five: three cases move on to assessment: the alerts clear.
+  for (int i = 1; i <= 3; ++i) {
+    v1::PhaseAdvanced advanced;
+    advanced.set_case_(absl::StrCat("cases/", i));
+    advanced.set_track(v1::TRACK_STRENGTHENING);
+    advanced.set_from_phase(v1::PHASE_INSPECTION);
+    advanced.set_to_phase(v1::PHASE_ASSESSMENT);
+    Deliver("case-service",
+            testing::ToEvent({"case-service", advanced.case_(),
+                              monday + absl::Hours(24 * 7 * 4 + 30),
+                              std::make_shared<v1::PhaseAdvanced>(advanced)},
+                             ++sequences["case-service"]));
+  }
+  EXPECT_EQ(evaluate(monday + absl::Hours(24 * 7 * 5 + 1)), 2);
+  std::vector<v1::Event> events;
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(alerts, ListBacklogAlerts(tx, BacklogAlertQuery{}));
+    HERSTEL_ASSIGN_OR_RETURN(events, ReadEvents(tx, 0, 100, {}));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  for (const ListedAlert& listed : alerts) {
+    EXPECT_EQ(listed.alert.status(), v1::BACKLOG_ALERT_STATUS_CLEARED);
+    EXPECT_EQ(listed.alert.stock_now().value(), 7);
+    EXPECT_TRUE(listed.alert.has_clear_time());
+  }
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].type(), "herstel.v1.BacklogAlertRaised");
+  EXPECT_EQ(events[3].type(), "herstel.v1.BacklogAlertCleared");
+}
+
+}  // namespace
+}  // namespace herstel::reporting
