@@ -3,6 +3,8 @@
 # build/ with two parallel jobs, the size of CI's machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# ccache hits across checkouts in different folders (CI clones anew).
+export CCACHE_BASEDIR="$PWD"
 
 generator=()
 if command -v ninja >/dev/null; then generator=(-G Ninja); fi
