@@ -16,6 +16,14 @@ fi
 SERVICES=(case mandate escalation reporting)
 declare -A GRPC_PORT=([case]=50051 [mandate]=50052 [escalation]=50053 [reporting]=50054)
 declare -A METRICS_PORT=([case]=9461 [mandate]=9462 [escalation]=9463 [reporting]=9464)
+# Who calls whom, as in the architecture: case -> mandate, escalation;
+# escalation -> mandate; reporting follows all three.
+declare -A PEERS=(
+  [case]="--mandate_address=127.0.0.1:${GRPC_PORT[mandate]} --escalation_address=127.0.0.1:${GRPC_PORT[escalation]}"
+  [mandate]=""
+  [escalation]="--mandate_address=127.0.0.1:${GRPC_PORT[mandate]}"
+  [reporting]="--case_address=127.0.0.1:${GRPC_PORT[case]} --mandate_address=127.0.0.1:${GRPC_PORT[mandate]} --escalation_address=127.0.0.1:${GRPC_PORT[escalation]}"
+)
 PIDS=()
 
 stop_all() {
@@ -34,6 +42,7 @@ for service in "${SERVICES[@]}"; do
     --metrics_listen="127.0.0.1:${METRICS_PORT[$service]}" \
     --store="$DATA/${service}.db" \
     --token_key_file="$DATA/token.key" \
+    ${PEERS[$service]} \
     2>>"$DATA/${service}.log" &
   PIDS+=($!)
 done
