@@ -63,48 +63,63 @@ int PickFreePort() {
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const Options& options) {
   std::unique_ptr<ServiceProcess> process(new ServiceProcess());
-  int port = PickFreePort();
-  process->address_ = absl::StrCat("127.0.0.1:", port);
+  process->port_ = PickFreePort();
+  process->address_ = absl::StrCat("127.0.0.1:", process->port_);
   std::filesystem::create_directories(options.data_directory);
   process->log_path_ = options.data_directory + "/service.log";
-  std::vector<std::string> arguments = {
+  process->arguments_ = {
       options.binary,
       "--listen=" + process->address_,
       "--store=" + options.data_directory + "/store.db",
       "--token_key_file=" + options.key_file,
   };
-  arguments.insert(arguments.end(), options.extra_flags.begin(), options.extra_flags.end());
+  process->arguments_.insert(process->arguments_.end(), options.extra_flags.begin(),
+                             options.extra_flags.end());
+  if (absl::Status launched = process->Launch(); !launched.ok()) return launched;
+  if (absl::Status serving = process->AwaitServing(); !serving.ok()) return serving;
+  return process;
+}
 
+absl::Status ServiceProcess::Restart() {
+  if (pid_ >= 0) return absl::FailedPreconditionError("the process still runs; stop it first");
+  if (absl::Status launched = Launch(); !launched.ok()) return launched;
+  return AwaitServing();
+}
+
+absl::Status ServiceProcess::Launch() {
   pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
-    int log = open(process->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(log, STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
     std::vector<char*> argv;
-    for (std::string& argument : arguments) argv.push_back(argument.data());
+    for (std::string& argument : arguments_) argv.push_back(argument.data());
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
   }
-  process->pid_ = pid;
+  pid_ = pid;
+  return absl::OkStatus();
+}
+
+absl::Status ServiceProcess::AwaitServing() {
   absl::Time give_up = absl::Now() + kStartTimeout;
   while (absl::Now() < give_up) {
     int wait_status = 0;
-    if (waitpid(pid, &wait_status, WNOHANG) == pid) {
-      process->pid_ = -1;
-      return absl::InternalError(absl::StrCat(options.binary, " exited during start: ",
-                                              process->ReadLog()));
+    if (waitpid(pid_, &wait_status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError(absl::StrCat(arguments_[0], " exited during start: ", ReadLog()));
     }
     // A fresh channel per try: one that failed to connect waits out a backoff.
-    if (Accepts(port)) {
-      process->channel_ = grpc::CreateChannel(process->address_, grpc::InsecureChannelCredentials());
-      if (IsServing(process->channel_)) return process;
+    if (Accepts(port_)) {
+      channel_ = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+      if (IsServing(channel_)) return absl::OkStatus();
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::DeadlineExceededError(
-      absl::StrCat(options.binary, " did not report SERVING: ", process->ReadLog()));
+      absl::StrCat(arguments_[0], " did not report SERVING: ", ReadLog()));
 }
 
 ServiceProcess::~ServiceProcess() { Kill(); }

@@ -37,6 +37,9 @@ class ServiceProcess {
   absl::StatusOr<int> Terminate(absl::Duration timeout);
   // SIGKILL, as a crash would.
   void Kill();
+  // Starts the stopped (terminated or killed) process again with the same
+  // address, store and flags, and waits for health SERVING.
+  absl::Status Restart();
 
   const std::string& address() const { return address_; }
   const std::string& log_path() const { return log_path_; }
@@ -46,6 +49,13 @@ class ServiceProcess {
 
  private:
   ServiceProcess() = default;
+  // Forks and execs `arguments_` with output appended to the log.
+  absl::Status Launch();
+  // Waits until health says SERVING, or the process exits, or 30 s pass.
+  absl::Status AwaitServing();
+
+  std::vector<std::string> arguments_;
+  int port_ = 0;
   pid_t pid_ = -1;
   std::string address_;
   std::string log_path_;
