@@ -13,6 +13,10 @@
 //   mandate-reserve-commit   CheckAndReserve then CommitReservation (a pair per op)
 //                            over --lines budget lines (1 = one hot line);
 //                            ends by checking that no line is overspent
+//   case-get                 CaseService/GetCase of cases picked at random from
+//                            the first --sample cases the service lists
+//   case-list                CaseService/ListCases, municipality + phase filter, page of 50
+//   monitor                  ReportingService/GetMonitor for one municipality (internal view)
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -29,15 +33,20 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "herstel/identity.h"
+#include "herstel/v1/case_service.grpc.pb.h"
 #include "herstel/v1/mandate_service.grpc.pb.h"
+#include "herstel/v1/reporting_service.grpc.pb.h"
 
-ABSL_FLAG(std::string, scenario, "empty", "empty | mandate-check | mandate-reserve-commit");
+ABSL_FLAG(std::string, scenario, "empty",
+          "empty | mandate-check | mandate-reserve-commit | case-get | case-list | monitor");
 ABSL_FLAG(std::string, address, "127.0.0.1:50052", "the service to load");
 ABSL_FLAG(std::string, key_file, "data/token.key", "the suite's token key, to mint callers' tokens");
 ABSL_FLAG(int, callers, 16, "concurrent callers (closed loop)");
 ABSL_FLAG(int, seconds, 10, "how long to run");
 ABSL_FLAG(int, lines, 1000, "mandate-reserve-commit: budget lines to spread over (1 = one hot line)");
 ABSL_FLAG(int, channels, 4, "gRPC channels the callers share round-robin");
+ABSL_FLAG(int, sample, 10000, "case-get: how many case names to pick from");
+ABSL_FLAG(std::string, municipality, "municipalities/eemsdelta", "case-list, monitor: the municipality");
 
 namespace {
 
@@ -185,6 +194,68 @@ int main(int argc, char** argv) {
         grpc::ClientContext commit_context;
         commit_context.AddMetadata("authorization", "Bearer " + tokens[caller]);
         return stub->CommitReservation(&commit_context, commit, &committed);
+      };
+    }
+  } else if (scenario == "case-get" || scenario == "case-list" || scenario == "monitor") {
+    operator_token = Mint(*key, herstel::v1::ROLE_OPERATOR, "loadgen-operator", "NCG");
+    std::vector<std::string> cases;
+    if (scenario == "case-get") {
+      auto stub = herstel::v1::CaseService::NewStub(channels[0]);
+      herstel::v1::ListCasesRequest list;
+      list.set_page_size(1000);
+      list.set_order_by("create_time");
+      while (static_cast<int>(cases.size()) < absl::GetFlag(FLAGS_sample)) {
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", "Bearer " + operator_token);
+        herstel::v1::ListCasesResponse page;
+        grpc::Status status = stub->ListCases(&context, list, &page);
+        if (!status.ok()) {
+          std::cerr << "cannot list cases: " << status.error_message() << "\n";
+          return 1;
+        }
+        for (const auto& one : page.cases()) cases.push_back(one.name());
+        if (page.next_page_token().empty()) break;
+        list.set_page_token(page.next_page_token());
+      }
+      if (cases.empty()) {
+        std::cerr << "the case-service holds no cases; load the demo region first\n";
+        return 1;
+      }
+    }
+    const std::string municipality = absl::GetFlag(FLAGS_municipality);
+    if (scenario == "case-get") {
+      operation = [&, cases](int caller, int64_t sequence) {
+        auto stub = herstel::v1::CaseService::NewStub(channel_of(caller));
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", "Bearer " + operator_token);
+        herstel::v1::GetCaseRequest request;
+        request.set_name(cases[(caller * 7919 + sequence * 104729) % cases.size()]);
+        herstel::v1::Case response;
+        return stub->GetCase(&context, request, &response);
+      };
+    } else if (scenario == "case-list") {
+      operation = [&, municipality](int caller, int64_t sequence) {
+        static const char* const kPhases[] = {"PHASE_INTAKE", "PHASE_INSPECTION", "PHASE_ASSESSMENT",
+                                              "PHASE_PLAN", "PHASE_EXECUTION"};
+        auto stub = herstel::v1::CaseService::NewStub(channel_of(caller));
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", "Bearer " + operator_token);
+        herstel::v1::ListCasesRequest request;
+        request.set_page_size(50);
+        request.set_filter(absl::StrCat("municipality=", municipality, " AND phase=",
+                                        kPhases[(caller + sequence) % 5]));
+        herstel::v1::ListCasesResponse response;
+        return stub->ListCases(&context, request, &response);
+      };
+    } else {
+      operation = [&, municipality](int caller, int64_t) {
+        auto stub = herstel::v1::ReportingService::NewStub(channel_of(caller));
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", "Bearer " + operator_token);
+        herstel::v1::GetMonitorRequest request;
+        request.mutable_scope()->set_municipality(municipality);
+        herstel::v1::Monitor response;
+        return stub->GetMonitor(&context, request, &response);
       };
     }
   } else {
