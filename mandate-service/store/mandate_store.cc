@@ -68,6 +68,34 @@ absl::StatusOr<Message> LoadBlob(Transaction& tx, absl::string_view table, absl:
 }
 
 template <typename Message>
+absl::StatusOr<std::vector<Message>> ParseAll(const std::vector<std::string>& blobs);
+
+// Stores a changed resource's state and blob under a fresh etag.
+template <typename Message>
+absl::Status SaveStateAndData(Transaction& tx, absl::string_view table, absl::string_view prefix,
+                              Message& message) {
+  message.set_etag(ComputeEtag(message));
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement update, tx.Prepare(absl::StrCat("UPDATE ", table, " SET state = ?, data = ? WHERE id = ?")));
+  update.Bind(1, int64_t{message.state()})
+      .BindBlob(2, message.SerializeAsString())
+      .Bind(3, IdOf(message.name(), prefix));
+  return update.Run();
+}
+
+// Every row's first column (a blob), parsed.
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ReadAll(Statement& query) {
+  std::vector<std::string> blobs;
+  while (true) {
+    HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) break;
+    blobs.push_back(query.ColumnBlob(0));
+  }
+  return ParseAll<Message>(blobs);
+}
+
+template <typename Message>
 absl::StatusOr<std::vector<Message>> ParseAll(const std::vector<std::string>& blobs) {
   std::vector<Message> messages(blobs.size());
   for (size_t i = 0; i < blobs.size(); ++i) {
@@ -218,13 +246,7 @@ absl::StatusOr<v1::Mandate> InsertMandate(Transaction& tx, v1::Mandate mandate, 
 }
 
 absl::Status SaveMandate(Transaction& tx, v1::Mandate& mandate) {
-  mandate.set_etag(ComputeEtag(mandate));
-  HERSTEL_ASSIGN_OR_RETURN(Statement update,
-                           tx.Prepare("UPDATE mandates SET state = ?, data = ? WHERE id = ?"));
-  update.Bind(1, int64_t{mandate.state()})
-      .BindBlob(2, mandate.SerializeAsString())
-      .Bind(3, IdOf(mandate.name(), "mandates"));
-  return update.Run();
+  return SaveStateAndData(tx, "mandates", "mandates", mandate);
 }
 
 absl::StatusOr<v1::Mandate> GetMandate(Transaction& tx, absl::string_view name) {
@@ -235,13 +257,7 @@ absl::StatusOr<std::vector<v1::Mandate>> ChildMandates(Transaction& tx, absl::st
   HERSTEL_ASSIGN_OR_RETURN(Statement query,
                            tx.Prepare("SELECT data FROM mandates WHERE parent = ? ORDER BY seq"));
   query.Bind(1, name);
-  std::vector<std::string> blobs;
-  while (true) {
-    HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    blobs.push_back(query.ColumnBlob(0));
-  }
-  return ParseAll<v1::Mandate>(blobs);
+  return ReadAll<v1::Mandate>(query);
 }
 
 absl::StatusOr<int64_t> CountMandates(Transaction& tx) {
@@ -257,13 +273,7 @@ absl::StatusOr<std::vector<MandateInContext>> MandatesCoveringKind(Transaction& 
       tx.Prepare("SELECT m.data FROM mandate_kinds k JOIN mandates m ON m.seq = k.mandate_seq "
                  "WHERE k.kind = ? ORDER BY m.seq"));
   query.Bind(1, int64_t{kind});
-  std::vector<std::string> blobs;
-  while (true) {
-    HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    blobs.push_back(query.ColumnBlob(0));
-  }
-  HERSTEL_ASSIGN_OR_RETURN(std::vector<v1::Mandate> mandates, ParseAll<v1::Mandate>(blobs));
+  HERSTEL_ASSIGN_OR_RETURN(std::vector<v1::Mandate> mandates, ReadAll<v1::Mandate>(query));
   std::vector<MandateInContext> candidates;
   for (v1::Mandate& mandate : mandates) {
     MandateInContext candidate;
@@ -408,13 +418,7 @@ absl::StatusOr<v1::Authorisation> InsertAuthorisation(Transaction& tx, v1::Autho
 }
 
 absl::Status SaveAuthorisation(Transaction& tx, v1::Authorisation& authorisation) {
-  authorisation.set_etag(ComputeEtag(authorisation));
-  HERSTEL_ASSIGN_OR_RETURN(Statement update,
-                           tx.Prepare("UPDATE authorisations SET state = ?, data = ? WHERE id = ?"));
-  update.Bind(1, int64_t{authorisation.state()})
-      .BindBlob(2, authorisation.SerializeAsString())
-      .Bind(3, IdOf(authorisation.name(), "authorisations"));
-  return update.Run();
+  return SaveStateAndData(tx, "authorisations", "authorisations", authorisation);
 }
 
 absl::StatusOr<v1::Authorisation> GetAuthorisation(Transaction& tx, absl::string_view name) {
@@ -454,13 +458,7 @@ absl::StatusOr<std::vector<v1::Authorisation>> AuthorisationsDueToExpire(Transac
   query.Bind(1, int64_t{v1::AUTHORISATION_STATE_ACTIVE})
       .Bind(2, absl::ToUnixMicros(now))
       .Bind(3, int64_t{limit});
-  std::vector<std::string> blobs;
-  while (true) {
-    HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    blobs.push_back(query.ColumnBlob(0));
-  }
-  return ParseAll<v1::Authorisation>(blobs);
+  return ReadAll<v1::Authorisation>(query);
 }
 
 // ---- Budget lines and the journal -------------------------------------------
@@ -694,13 +692,7 @@ absl::StatusOr<v1::Reservation> InsertReservation(Transaction& tx, v1::Reservati
 }
 
 absl::Status SaveReservation(Transaction& tx, v1::Reservation& reservation) {
-  reservation.set_etag(ComputeEtag(reservation));
-  HERSTEL_ASSIGN_OR_RETURN(Statement update,
-                           tx.Prepare("UPDATE reservations SET state = ?, data = ? WHERE id = ?"));
-  update.Bind(1, int64_t{reservation.state()})
-      .BindBlob(2, reservation.SerializeAsString())
-      .Bind(3, IdOf(reservation.name(), "reservations"));
-  return update.Run();
+  return SaveStateAndData(tx, "reservations", "reservations", reservation);
 }
 
 absl::StatusOr<v1::Reservation> GetReservation(Transaction& tx, absl::string_view name) {
@@ -745,13 +737,7 @@ absl::StatusOr<std::vector<v1::Reservation>> ReservationsDueToExpire(Transaction
   query.Bind(1, int64_t{v1::RESERVATION_STATE_ACTIVE})
       .Bind(2, absl::ToUnixMicros(now))
       .Bind(3, int64_t{limit});
-  std::vector<std::string> blobs;
-  while (true) {
-    HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    blobs.push_back(query.ColumnBlob(0));
-  }
-  return ParseAll<v1::Reservation>(blobs);
+  return ReadAll<v1::Reservation>(query);
 }
 
 }  // namespace herstel::mandate::store
