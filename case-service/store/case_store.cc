@@ -618,7 +618,7 @@ absl::StatusOr<std::vector<int64_t>> ListClusterIds(Transaction& tx,
 
 absl::StatusOr<std::vector<int64_t>> ListClusterMembers(Transaction& tx, absl::string_view cluster) {
   HERSTEL_ASSIGN_OR_RETURN(Statement statement,
-                           tx.Prepare("SELECT id FROM cases WHERE cluster = ? ORDER BY id"));
+                           tx.Prepare("SELECT id FROM cases WHERE cluster = ? AND cluster <> '' ORDER BY id"));
   statement.Bind(1, cluster);
   std::vector<int64_t> ids;
   while (true) {
@@ -637,7 +637,7 @@ absl::StatusOr<ClusterAggregate> LoadClusterAggregate(Transaction& tx, absl::str
                  "MIN(CASE WHEN t.active = 1 THEN t.phase_enter_micros END), "
                  "SUM(CASE WHEN t.case_id IS NULL OR t.active = 0 THEN 1 ELSE 0 END) "
                  "FROM cases c LEFT JOIN case_tracks t ON t.case_id = c.id AND t.track = ? "
-                 "WHERE c.cluster = ? GROUP BY c.risk_category ORDER BY c.risk_category"));
+                 "WHERE c.cluster = ? AND c.cluster <> '' GROUP BY c.risk_category ORDER BY c.risk_category"));
   query.Bind(1, static_cast<int64_t>(track)).Bind(2, cluster);
   ClusterAggregate aggregate;
   int64_t min_phase = std::numeric_limits<int64_t>::max();

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Loads the demo region's budget lines into a running suite (safe to run
-# again: every call carries a fixed request_id, so a rerun changes nothing).
-# Usage: load-demo.sh DATA_DIR OPERATOR_TOKEN
+# Loads the demo region into a running suite with herstel-demo (tools/demo/):
+# budget lines with ceilings, cases in the five municipalities, clusters,
+# bottlenecks, inspection requests, decision requests within and above
+# mandate and what the escalation ladder does with them. Safe to run again:
+# herstel-demo reads what exists first and every change carries a request_id
+# derived from the seed, so a rerun changes nothing.
+# Usage: load-demo.sh DATA_DIR
+#   DATA_DIR holds token.key: herstel-demo mints the tokens of every role it
+#   acts as (operator, case managers, steering-group members) from it.
+#   HERSTEL_DEMO_CASES (default 300) and HERSTEL_DEMO_SEED (default 1) size it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-TOKEN="$2"
-CTL=build/tools/herstelctl/herstelctl
-MANDATE=127.0.0.1:50052
+if [[ $# -lt 1 ]]; then
+  echo "usage: $0 DATA_DIR" >&2
+  exit 2
+fi
+DATA="$1"
 
-line() {  # id display_name source owner municipality ceiling_cents
-  $CTL --token="$TOKEN" call "$MANDATE" herstel.v1.MandateService/CreateBudgetLine "{
-    \"budget_line_id\": \"$1\", \"request_id\": \"demo-line-$1\",
-    \"budget_line\": {\"display_name\": \"$2\", \"source\": \"$3\", \"owner\": \"$4\",
-                      \"municipality\": \"$5\", \"year\": 2026, \"ceiling_cents\": $6}}" >/dev/null
-}
-
-line veiligheid-2026 "Veiligheidsgeld versterking 2026" BUDGET_SOURCE_SAFETY NCG "" 50000000000
-line npg-2026 "Nationaal Programma Groningen 2026" BUDGET_SOURCE_REGIONAL_PROGRAMME "Provincie Groningen" "" 10000000000
-for municipality in eemsdelta het-hogeland groningen midden-groningen oldambt; do
-  line "knelpunt-$municipality-2026" "Knelpuntenbudget $municipality 2026" BUDGET_SOURCE_BOTTLENECK_BUDGET \
-    "municipalities/$municipality" "municipalities/$municipality" 500000000
-done
-echo "herstel: demo budget lines loaded (7 lines)"
+exec build/tools/demo/herstel-demo \
+  --key_file="$DATA/token.key" \
+  --seed="${HERSTEL_DEMO_SEED:-1}" \
+  --cases="${HERSTEL_DEMO_CASES:-300}" \
+  --case_address=127.0.0.1:50051 \
+  --mandate_address=127.0.0.1:50052 \
+  --escalation_address=127.0.0.1:50053 \
+  --reporting_address=127.0.0.1:50054

@@ -62,9 +62,7 @@ done
 TOKEN=$($CTL mint-token --key_file="$DATA/token.key" --subject=operator-demo --role=operator \
   --organisation=NCG --ttl_hours=12)
 
-if [[ -x tools/scripts/load-demo.sh ]]; then
-  tools/scripts/load-demo.sh "$DATA" "$TOKEN"
-fi
+tools/scripts/load-demo.sh "$DATA"
 
 cat <<INFO
 
