@@ -753,7 +753,8 @@ absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::Field
   std::vector<std::string> paths;
   for (const std::string& path : mask.paths()) {
     if (std::find(all.begin(), all.end(), path) == all.end()) {
-      return FieldError("update_mask", absl::StrCat("'", path, "' cannot be changed; allowed: ",
+      return FieldError("update_mask", absl::StrCat("'", absl::string_view(path).substr(0, 64),
+                                                    "' cannot be changed; allowed: ",
                                                     absl::StrJoin(all, ", ")));
     }
     paths.push_back(path);

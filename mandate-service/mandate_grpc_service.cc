@@ -520,7 +520,8 @@ grpc::Status MandateGrpcService::UpdateBudgetLine(grpc::ServerContext* context,
       } else if (path == "owner") {
         RequireText(violations, "budget_line.owner", asked.owner());
       } else {
-        violations.Add("update_mask", absl::StrCat("'", path, "' can't be updated; allowed: display_name, owner "
+        violations.Add("update_mask", absl::StrCat("'", absl::string_view(path).substr(0, 64),
+                                                   "' can't be updated; allowed: display_name, owner "
                                                    "(money moves only through the journal)"));
       }
     }

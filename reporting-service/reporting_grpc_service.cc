@@ -567,7 +567,8 @@ grpc::Status ReportingGrpcService::UpdateReportingSettings(
       violations.Require(path == "suppression_threshold" || path == "backlog_weeks" ||
                              path == "stable_band_percent",
                          "update_mask",
-                         absl::StrCat("'", path, "' can't be changed; allowed: "
+                         absl::StrCat("'", absl::string_view(path).substr(0, 64),
+                                      "' can't be changed; allowed: "
                                                  "suppression_threshold, backlog_weeks, "
                                                  "stable_band_percent"));
     }

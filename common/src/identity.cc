@@ -93,7 +93,9 @@ std::string TokenKey::Mint(const Caller& caller) const {
       {"exp", absl::ToUnixSeconds(caller.expires)},
   };
   std::string signed_part =
-      absl::StrCat(kTokenVersion, ".", absl::WebSafeBase64Escape(payload.dump()));
+      absl::StrCat(kTokenVersion, ".",
+                   absl::WebSafeBase64Escape(
+                       payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   return absl::StrCat(signed_part, ".", absl::WebSafeBase64Escape(Sign(signed_part)));
 }
 
@@ -120,6 +122,9 @@ absl::StatusOr<Caller> TokenKey::Verify(absl::string_view token, absl::Time now)
       !payload.contains("role") || !payload["role"].is_string() ||
       !payload.contains("exp") || !payload["exp"].is_number_integer()) {
     return Unauthenticated("token payload lacks sub, role or exp");
+  }
+  if (payload.contains("org") && !payload["org"].is_string()) {
+    return Unauthenticated("token payload has an org that is not text");
   }
   Caller caller;
   caller.subject = payload["sub"].get<std::string>();

@@ -16,6 +16,8 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
+constexpr size_t kMaxLoggedRequestId = 128;
+
 const char* CodeName(int code) {
   static const char* const kNames[] = {
       "OK",           "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
@@ -68,7 +70,9 @@ class ObservabilityInterceptor : public grpc::experimental::Interceptor {
         field->is_repeated()) {
       return;
     }
-    request_id_ = request.GetReflection()->GetString(request, field);
+    // Clipped: a request_id longer than the services accept is refused anyway,
+    // and the log line must stay one short line.
+    request_id_ = request.GetReflection()->GetString(request, field).substr(0, kMaxLoggedRequestId);
   }
 
   void Finish(const grpc::Status& status) {
