@@ -3,8 +3,10 @@
 # build/ with two parallel jobs, the size of CI's machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# ccache hits across checkouts in different folders (CI clones anew).
+# ccache hits across checkouts in different folders (CI clones anew): paths
+# relative to the checkout, and the build folder left out of the hash.
 export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
 
 generator=()
 if command -v ninja >/dev/null; then generator=(-G Ninja); fi
