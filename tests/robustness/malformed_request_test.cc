@@ -28,6 +28,9 @@
 namespace herstel::robustness {
 namespace {
 
+using ::herstel::tools::CallWithBytes;
+using ::herstel::tools::RawCallResult;
+
 using google::protobuf::MessageFactory;
 using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;

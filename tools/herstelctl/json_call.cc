@@ -1,14 +1,13 @@
 #include "json_call.h"
 
+#include "raw_call.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
-#include "grpcpp/client_context.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/support/byte_buffer.h"
 #include "herstel/errors.h"
 #include "nlohmann/json.hpp"
 
@@ -47,31 +46,6 @@ absl::StatusOr<const MethodDescriptor*> FindMethod(const std::string& method) {
                                                    parts[1], "'"));
   }
   return descriptor;
-}
-
-grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (!buffer.Dump(&slices).ok()) return bytes;
-  for (const grpc::Slice& slice : slices) {
-    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return bytes;
-}
-
-// Waits for the completion of the operation tagged `tag`; its ok flag.
-bool Await(grpc::CompletionQueue& queue, void* tag) {
-  void* got = nullptr;
-  bool ok = false;
-  while (queue.Next(&got, &ok)) {
-    if (got == tag) return ok;
-  }
-  return false;
 }
 
 }  // namespace
@@ -129,49 +103,24 @@ absl::StatusOr<JsonCallResult> CallWithJson(const std::shared_ptr<grpc::Channel>
     serialized_requests.push_back(request->SerializeAsString());
   }
 
-  grpc::ClientContext context;
-  if (!bearer_token.empty()) context.AddMetadata("authorization", "Bearer " + bearer_token);
-  if (timeout.has_value()) context.set_deadline(absl::ToChronoTime(absl::Now() + *timeout));
-  grpc::CompletionQueue queue;
-  grpc::GenericStub stub(channel);
   std::string path = absl::StrCat("/", descriptor->service()->full_name(), "/", descriptor->name());
-  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&context, path, &queue);
-  int start_tag, write_tag, done_tag, read_tag, finish_tag;
-  call->StartCall(&start_tag);
-  bool open = Await(queue, &start_tag);
-  for (const std::string& bytes : serialized_requests) {
-    if (!open) break;
-    call->Write(ToByteBuffer(bytes), &write_tag);
-    open = Await(queue, &write_tag);
-  }
-  if (open) {
-    call->WritesDone(&done_tag);
-    Await(queue, &done_tag);
-  }
+  std::optional<std::chrono::milliseconds> deadline;
+  if (timeout.has_value()) deadline = absl::ToChronoMilliseconds(*timeout);
+  RawCallResult raw = CallWithBytes(channel, path, serialized_requests, bearer_token, deadline);
+
   JsonCallResult result;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
-  while (open) {
-    grpc::ByteBuffer buffer;
-    call->Read(&buffer, &read_tag);
-    if (!Await(queue, &read_tag)) break;
+  for (const std::string& bytes : raw.responses) {
     std::unique_ptr<Message> response(response_prototype->New());
-    response->ParseFromString(FromByteBuffer(buffer));
+    response->ParseFromString(bytes);
     std::string json;
     auto printed = google::protobuf::util::MessageToJsonString(*response, &json, options);
     if (!printed.ok()) json = absl::StrCat("{\"unprintable\": \"", printed.message().ToString(), "\"}");
     result.responses_json.push_back(json);
   }
-  grpc::Status status;
-  call->Finish(&status, &finish_tag);
-  Await(queue, &finish_tag);
-  queue.Shutdown();
-  void* ignored_tag;
-  bool ignored_ok;
-  while (queue.Next(&ignored_tag, &ignored_ok)) {
-  }
-  result.status = FromGrpcStatus(status);
+  result.status = FromGrpcStatus(raw.status);
   return result;
 }
 

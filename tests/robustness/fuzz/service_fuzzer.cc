@@ -22,6 +22,9 @@
 namespace herstel::robustness {
 namespace {
 
+using ::herstel::tools::CallWithBytes;
+using ::herstel::tools::RawCallResult;
+
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::MessageFactory;

@@ -5,7 +5,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 
-namespace herstel::robustness {
+namespace herstel::tools {
 namespace {
 
 grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
@@ -38,10 +38,10 @@ bool Await(grpc::CompletionQueue& queue, void* tag) {
 
 RawCallResult CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const std::string& path,
                             const std::vector<std::string>& requests, const std::string& bearer_token,
-                            std::chrono::milliseconds deadline) {
+                            std::optional<std::chrono::milliseconds> deadline) {
   grpc::ClientContext context;
   if (!bearer_token.empty()) context.AddMetadata("authorization", "Bearer " + bearer_token);
-  context.set_deadline(std::chrono::system_clock::now() + deadline);
+  if (deadline.has_value()) context.set_deadline(std::chrono::system_clock::now() + *deadline);
   grpc::CompletionQueue queue;
   grpc::GenericStub stub(channel);
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&context, path, &queue);
@@ -74,4 +74,4 @@ RawCallResult CallWithBytes(const std::shared_ptr<grpc::Channel>& channel, const
   return result;
 }
 
-}  // namespace herstel::robustness
+}  // namespace herstel::tools
