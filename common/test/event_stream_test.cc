@@ -15,15 +15,20 @@
 #include "herstel/status_macros.h"
 #include "herstel/status_matchers.h"
 #include "herstel/v1/mandate_service.grpc.pb.h"
+#include "store_backends.h"
 
 namespace herstel {
 namespace {
 
+using ::herstel::testing::AllStoreBackends;
+using ::herstel::testing::FreshStoreLocation;
 using ::herstel::testing::IsOk;
+using ::herstel::testing::StoreBackend;
+using ::herstel::testing::StoreBackendName;
 
 const MigrationSet kSourceSchema{"source", {}};
 const MigrationSet kFollowerSchema{
-    "follower", {{1, "derived", "CREATE TABLE seen (sequence INTEGER PRIMARY KEY);"}}};
+    "follower", {{1, "derived", "CREATE TABLE seen (sequence INTEGER NOT NULL);"}}};
 
 // A real WatchEvents server over a real store, on a loopback port.
 class SourceServer {
@@ -45,13 +50,19 @@ class SourceServer {
   std::unique_ptr<grpc::Server> server_;
 };
 
-class EventStreamTest : public ::testing::Test {
+class EventStreamTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
     char pattern[] = "/tmp/herstel-stream-test-XXXXXX";
     directory_ = mkdtemp(pattern);
-    source_ = *Store::Open(directory_ + "/source.db", kSourceSchema);
-    follower_store_ = *Store::Open(directory_ + "/follower.db", kFollowerSchema);
+    absl::StatusOr<std::string> source = FreshStoreLocation(GetParam(), directory_, "source");
+    absl::StatusOr<std::string> follower = FreshStoreLocation(GetParam(), directory_, "follower");
+    ASSERT_THAT(source, IsOk());
+    ASSERT_THAT(follower, IsOk());
+    source_location_ = *source;
+    follower_location_ = *follower;
+    source_ = *Store::Open(source_location_, kSourceSchema);
+    follower_store_ = *Store::Open(follower_location_, kFollowerSchema);
     key_ = std::make_unique<TokenKey>(*TokenKey::FromSecret("stream-test-key-0123456789abcdef0123"));
   }
   void TearDown() override {
@@ -69,14 +80,16 @@ class EventStreamTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<EventFollower> MakeFollower(int port) {
+  std::unique_ptr<EventFollower> MakeFollower(int port) { return MakeFollower(port, *follower_store_); }
+
+  std::unique_ptr<EventFollower> MakeFollower(int port, Store& follower_store) {
     auto stub = std::shared_ptr<v1::MandateService::Stub>(v1::MandateService::NewStub(
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials())));
     Caller caller{"reporting-service", "herstel", v1::ROLE_SERVICE, {"*"},
                   absl::Now() + absl::Hours(1)};
     std::string token = key_->Mint(caller);
     return std::make_unique<EventFollower>(
-        *follower_store_, "source-service",
+        follower_store, "source-service",
         [stub](grpc::ClientContext* context, const v1::WatchEventsRequest& request) {
           return stub->WatchEvents(context, request);
         },
@@ -87,7 +100,7 @@ class EventStreamTest : public ::testing::Test {
           }
           HERSTEL_ASSIGN_OR_RETURN(Statement insert, tx.Prepare("INSERT INTO seen VALUES (?)"));
           insert.Bind(1, event.sequence());
-          return insert.Run();  // a second apply of one event would violate the key
+          return insert.Run();  // a second apply of one event would show in Seen()
         },
         [token](grpc::ClientContext& context) {
           context.AddMetadata("authorization", "Bearer " + token);
@@ -125,6 +138,8 @@ class EventStreamTest : public ::testing::Test {
   }
 
   std::string directory_;
+  std::string source_location_;
+  std::string follower_location_;
   std::unique_ptr<Store> source_;
   std::unique_ptr<Store> follower_store_;
   std::unique_ptr<TokenKey> key_;
@@ -133,7 +148,7 @@ class EventStreamTest : public ::testing::Test {
   std::atomic<int64_t> fail_at_{-1};
 };
 
-TEST_F(EventStreamTest, FollowerAppliesBacklogAndLiveEventsExactlyOnce) {
+TEST_P(EventStreamTest, FollowerAppliesBacklogAndLiveEventsExactlyOnce) {
   AppendEvents(1200);  // more than one read batch
   server_ = std::make_unique<SourceServer>(*source_, *key_);
   follower_ = MakeFollower(server_->port());
@@ -144,7 +159,7 @@ TEST_F(EventStreamTest, FollowerAppliesBacklogAndLiveEventsExactlyOnce) {
   EXPECT_EQ(Seen(), OneTo(1205));
 }
 
-TEST_F(EventStreamTest, RestartedFollowerResumesFromItsStoredCursor) {
+TEST_P(EventStreamTest, RestartedFollowerResumesFromItsStoredCursor) {
   server_ = std::make_unique<SourceServer>(*source_, *key_);
   AppendEvents(10);
   follower_ = MakeFollower(server_->port());
@@ -158,7 +173,7 @@ TEST_F(EventStreamTest, RestartedFollowerResumesFromItsStoredCursor) {
   EXPECT_EQ(Seen(), OneTo(17));
 }
 
-TEST_F(EventStreamTest, SourceDownForAWhileIsCaughtUpAfterwards) {
+TEST_P(EventStreamTest, SourceDownForAWhileIsCaughtUpAfterwards) {
   server_ = std::make_unique<SourceServer>(*source_, *key_);
   int port = server_->port();
   follower_ = MakeFollower(port);
@@ -174,7 +189,7 @@ TEST_F(EventStreamTest, SourceDownForAWhileIsCaughtUpAfterwards) {
   EXPECT_EQ(Seen(), OneTo(7));
 }
 
-TEST_F(EventStreamTest, FailedDerivationIsRetriedAndNeverHalfApplied) {
+TEST_P(EventStreamTest, FailedDerivationIsRetriedAndNeverHalfApplied) {
   fail_at_.store(4);
   AppendEvents(6);
   server_ = std::make_unique<SourceServer>(*source_, *key_);
@@ -184,7 +199,26 @@ TEST_F(EventStreamTest, FailedDerivationIsRetriedAndNeverHalfApplied) {
   EXPECT_EQ(Seen(), OneTo(6));
 }
 
-TEST_F(EventStreamTest, StreamWithTypeFilterSkipsOtherTypesButKeepsPosition) {
+// Two replicas of a following service, each with its own follower on the one
+// shared store: every event is applied once in all.
+TEST_P(EventStreamTest, TwoFollowerReplicasApplyEachEventOnce) {
+  absl::StatusOr<std::unique_ptr<Store>> second_store = Store::Open(follower_location_, kFollowerSchema);
+  ASSERT_THAT(second_store, IsOk());
+  server_ = std::make_unique<SourceServer>(*source_, *key_);
+  follower_ = MakeFollower(server_->port());
+  std::unique_ptr<EventFollower> second = MakeFollower(server_->port(), **second_store);
+  follower_->Start();
+  second->Start();
+  AppendEvents(300);
+  AwaitCursor(300);
+  absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (second->cursor() < 300 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(second->cursor(), 300);
+  second.reset();
+  EXPECT_EQ(Seen(), OneTo(300));
+}
+
+TEST_P(EventStreamTest, StreamWithTypeFilterSkipsOtherTypesButKeepsPosition) {
   ASSERT_THAT(source_->Write([&](Transaction& tx) -> absl::Status {
     HERSTEL_RETURN_IF_ERROR(AppendEvent(tx, v1::Event(), "a", {}).status());
     HERSTEL_RETURN_IF_ERROR(AppendEvent(tx, v1::WatchEventsRequest(), "b", {}).status());
@@ -207,6 +241,9 @@ TEST_F(EventStreamTest, StreamWithTypeFilterSkipsOtherTypesButKeepsPosition) {
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_THAT(resources, ::testing::ElementsAre("a", "c"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, EventStreamTest, ::testing::ValuesIn(AllStoreBackends()),
+                         StoreBackendName);
 
 }  // namespace
 }  // namespace herstel

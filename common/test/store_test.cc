@@ -14,13 +14,19 @@
 #include "herstel/status_macros.h"
 #include "herstel/status_matchers.h"
 #include "herstel/store.h"
+#include "store_backends.h"
 
 namespace herstel {
 namespace {
 
+using ::herstel::testing::AllStoreBackends;
+using ::herstel::testing::FreshStoreLocation;
 using ::herstel::testing::IsOk;
 using ::herstel::testing::IsOkAndHolds;
 using ::herstel::testing::StatusIs;
+using ::herstel::testing::StoreBackend;
+using ::herstel::testing::StoreBackendName;
+using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -29,12 +35,14 @@ const MigrationSet kWidgets{
     {{1, "widgets", "CREATE TABLE widgets (name TEXT PRIMARY KEY, count INTEGER NOT NULL);"},
      {2, "widget colour", "ALTER TABLE widgets ADD COLUMN colour TEXT NOT NULL DEFAULT 'red';"}}};
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
   void SetUp() override {
     char pattern[] = "/tmp/herstel-store-test-XXXXXX";
     directory_ = mkdtemp(pattern);
-    path_ = directory_ + "/store.db";
+    absl::StatusOr<std::string> location = FreshStoreLocation(GetParam(), directory_, "store");
+    ASSERT_THAT(location, IsOk());
+    path_ = *location;
     store_ = Open(kWidgets);
   }
   void TearDown() override {
@@ -82,7 +90,7 @@ class StoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreTest, MigrationsApplyOnceAndRecordTheirVersion) {
+TEST_P(StoreTest, MigrationsApplyOnceAndRecordTheirVersion) {
   EXPECT_THAT(store_->SchemaVersion("widgets"), IsOkAndHolds(2));
   EXPECT_THAT(store_->SchemaVersion("plumbing"), IsOkAndHolds(1));
   ASSERT_THAT(store_->Write([&](Transaction& tx) { return AddWidget(tx, "a", 1); }), IsOk());
@@ -92,21 +100,21 @@ TEST_F(StoreTest, MigrationsApplyOnceAndRecordTheirVersion) {
   EXPECT_THAT(store_->SchemaVersion("widgets"), IsOkAndHolds(2));
 }
 
-TEST_F(StoreTest, OlderBinaryRefusesNewerSchema) {
+TEST_P(StoreTest, OlderBinaryRefusesNewerSchema) {
   store_.reset();
   MigrationSet older{"widgets", {kWidgets.migrations[0]}};
   EXPECT_THAT(Store::Open(path_, older),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("version 2")));
 }
 
-TEST_F(StoreTest, MisnumberedMigrationsAreRefused) {
+TEST_P(StoreTest, MisnumberedMigrationsAreRefused) {
   store_.reset();
   MigrationSet gap{"other", {{2, "skips one", "SELECT 1;"}}};
   EXPECT_THAT(Store::Open(path_, gap),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("numbered 1, 2, 3")));
 }
 
-TEST_F(StoreTest, FailedMigrationLeavesNoTrace) {
+TEST_P(StoreTest, FailedMigrationLeavesNoTrace) {
   store_.reset();
   MigrationSet broken{"widgets",
                       {kWidgets.migrations[0], kWidgets.migrations[1],
@@ -115,10 +123,11 @@ TEST_F(StoreTest, FailedMigrationLeavesNoTrace) {
   store_ = Open(kWidgets);
   EXPECT_THAT(store_->SchemaVersion("widgets"), IsOkAndHolds(2));
   EXPECT_THAT(store_->Read([](Transaction& tx) { return tx.Execute("SELECT * FROM gadgets"); }),
-              StatusIs(absl::StatusCode::kInternal, HasSubstr("no such table")));
+              StatusIs(absl::StatusCode::kInternal,
+                       AnyOf(HasSubstr("no such table"), HasSubstr("does not exist"))));
 }
 
-TEST_F(StoreTest, FailedWorkRollsBackEverything) {
+TEST_P(StoreTest, FailedWorkRollsBackEverything) {
   absl::Status status = store_->Write([&](Transaction& tx) -> absl::Status {
     HERSTEL_RETURN_IF_ERROR(AddWidget(tx, "a", 1));
     v1::WatchEventsRequest payload;
@@ -130,7 +139,7 @@ TEST_F(StoreTest, FailedWorkRollsBackEverything) {
   EXPECT_TRUE(AllEvents().empty());
 }
 
-TEST_F(StoreTest, OutboxEventsAreDenseOrderedAndTyped) {
+TEST_P(StoreTest, OutboxEventsAreDenseOrderedAndTyped) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
       std::string name = "w" + std::to_string(i);
@@ -173,7 +182,7 @@ TEST_F(StoreTest, OutboxEventsAreDenseOrderedAndTyped) {
   EXPECT_EQ(filtered[0].sequence(), 2);
 }
 
-TEST_F(StoreTest, NotifierKnowsTheLatestSequenceAfterReopen) {
+TEST_P(StoreTest, NotifierKnowsTheLatestSequenceAfterReopen) {
   ASSERT_THAT(store_->Write([&](Transaction& tx) {
     return AppendEvent(tx, v1::Event(), "x", {}).status();
   }),
@@ -202,7 +211,7 @@ class IdempotencyTest : public StoreTest {
   }
 };
 
-TEST_F(IdempotencyTest, RetryReturnsTheFirstAnswerAndChangesNothing) {
+TEST_P(IdempotencyTest, RetryReturnsTheFirstAnswerAndChangesNothing) {
   int runs = 0;
   v1::Event first, second;
   ASSERT_THAT(AddOnce("r-1", "a", first, &runs), IsOk());
@@ -212,7 +221,7 @@ TEST_F(IdempotencyTest, RetryReturnsTheFirstAnswerAndChangesNothing) {
   EXPECT_EQ(CountWidgets(), 1);
 }
 
-TEST_F(IdempotencyTest, ReusedRequestIdForAnotherRequestIsRefused) {
+TEST_P(IdempotencyTest, ReusedRequestIdForAnotherRequestIsRefused) {
   int runs = 0;
   v1::Event answer;
   ASSERT_THAT(AddOnce("r-1", "a", answer, &runs), IsOk());
@@ -222,18 +231,21 @@ TEST_F(IdempotencyTest, ReusedRequestIdForAnotherRequestIsRefused) {
   EXPECT_EQ(CountWidgets(), 1);
 }
 
-TEST_F(IdempotencyTest, FailedMutationIsNotRemembered) {
+TEST_P(IdempotencyTest, FailedMutationIsNotRemembered) {
   int runs = 0;
   v1::Event answer;
   ASSERT_THAT(store_->Write([&](Transaction& tx) { return AddWidget(tx, "a", 1); }), IsOk());
   EXPECT_THAT(AddOnce("r-2", "a", answer, &runs), StatusIs(absl::StatusCode::kAborted));
+  // PostgreSQL tries a duplicate key a few times (a concurrent writer may
+  // have caused it), so count the runs after the failure.
+  int runs_after_failure = runs;
   ASSERT_THAT(store_->Write([&](Transaction& tx) { return tx.Execute("DELETE FROM widgets"); }),
               IsOk());
   EXPECT_THAT(AddOnce("r-2", "a", answer, &runs), IsOk());
-  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(runs, runs_after_failure + 1);
 }
 
-TEST_F(IdempotencyTest, RequestIdIsRequiredAndBounded) {
+TEST_P(IdempotencyTest, RequestIdIsRequiredAndBounded) {
   int runs = 0;
   v1::Event answer;
   EXPECT_THAT(AddOnce("", "a", answer, &runs),
@@ -243,7 +255,7 @@ TEST_F(IdempotencyTest, RequestIdIsRequiredAndBounded) {
   EXPECT_EQ(runs, 0);
 }
 
-TEST_F(StoreTest, CursorIsStoredWithTheDerivedChange) {
+TEST_P(StoreTest, CursorIsStoredWithTheDerivedChange) {
   ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
     EXPECT_THAT(LoadCursor(tx, "case-service"), IsOkAndHolds(0));
     HERSTEL_RETURN_IF_ERROR(AddWidget(tx, "derived", 1));
@@ -262,7 +274,7 @@ TEST_F(StoreTest, CursorIsStoredWithTheDerivedChange) {
               IsOk());
 }
 
-TEST_F(StoreTest, ConcurrentWritesKeepTheirOwnOutcomeWhenGroupCommitted) {
+TEST_P(StoreTest, ConcurrentWritesKeepTheirOwnOutcomeWhenGroupCommitted) {
   constexpr int kThreads = 8;
   constexpr int kWritesPerThread = 60;
   std::atomic<int> succeeded{0};
@@ -277,7 +289,7 @@ TEST_F(StoreTest, ConcurrentWritesKeepTheirOwnOutcomeWhenGroupCommitted) {
           if (should_fail) return absl::FailedPreconditionError("this one breaks a rule");
           return absl::OkStatus();
         });
-        EXPECT_EQ(status.ok(), !should_fail);
+        EXPECT_EQ(status.ok(), !should_fail) << status;
         if (status.ok()) ++succeeded;
       }
     });
@@ -289,6 +301,11 @@ TEST_F(StoreTest, ConcurrentWritesKeepTheirOwnOutcomeWhenGroupCommitted) {
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), static_cast<int64_t>(i + 1));
   EXPECT_EQ(store_->notifier().latest_sequence(), succeeded.load());
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(AllStoreBackends()),
+                         StoreBackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, IdempotencyTest, ::testing::ValuesIn(AllStoreBackends()),
+                         StoreBackendName);
 
 TEST(EventNotifierTest, WakesWaitersOnPublishAndClose) {
   EventNotifier notifier;

@@ -242,7 +242,7 @@ absl::StatusOr<Page<Escalation>> EscalationStore::ListEscalations(Transaction& t
                          : "escalations e";
   std::string sql = absl::StrCat(q.order_by_due_time ? "SELECT data, due_time_micros, id FROM "
                                                      : "SELECT data, id FROM ",
-                                 from, " WHERE 1");
+                                 from, " WHERE 1 = 1");
   std::vector<Value> values;
   auto add = [&](absl::string_view clause, Value value) {
     absl::StrAppend(&sql, " AND ", clause);
@@ -338,7 +338,7 @@ absl::StatusOr<Decision> EscalationStore::GetDecision(Transaction& tx, const std
 
 absl::StatusOr<Page<Decision>> EscalationStore::ListDecisions(Transaction& tx,
                                                               const DecisionQuery& q) {
-  std::string sql = "SELECT data, id FROM escalation_decisions d WHERE 1";
+  std::string sql = "SELECT data, id FROM escalation_decisions d WHERE 1 = 1";
   std::vector<Value> values;
   auto add = [&](absl::string_view clause, Value value) {
     absl::StrAppend(&sql, " AND ", clause);
@@ -438,7 +438,7 @@ absl::StatusOr<Body> EscalationStore::BodyForLevel(Transaction& tx, EscalationLe
 }
 
 absl::StatusOr<Page<Body>> EscalationStore::ListBodies(Transaction& tx, const BodyQuery& q) {
-  std::string sql = "SELECT data, id FROM escalation_bodies WHERE 1";
+  std::string sql = "SELECT data, id FROM escalation_bodies WHERE 1 = 1";
   std::vector<Value> values;
   if (q.level) {
     absl::StrAppend(&sql, " AND level = ?");
@@ -498,7 +498,7 @@ absl::StatusOr<Meeting> EscalationStore::GetMeeting(Transaction& tx, const std::
 }
 
 absl::StatusOr<Page<Meeting>> EscalationStore::ListMeetings(Transaction& tx, const MeetingQuery& q) {
-  std::string sql = "SELECT data, start_micros, id FROM escalation_meetings g WHERE 1";
+  std::string sql = "SELECT data, start_micros, id FROM escalation_meetings g WHERE 1 = 1";
   std::vector<Value> values;
   auto add = [&](absl::string_view clause, Value value) {
     absl::StrAppend(&sql, " AND ", clause);

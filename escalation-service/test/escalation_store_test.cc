@@ -5,11 +5,13 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "domain_fixtures.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "herstel/errors.h"
 #include "herstel/status_matchers.h"
+#include "store_backends.h"
 
 namespace herstel::escalation {
 namespace {
@@ -18,16 +20,21 @@ using ::herstel::testing::IsOk;
 using ::herstel::testing::StatusIs;
 using namespace ::herstel::escalation::test;
 
-class EscalationStoreTest : public ::testing::Test {
+// Runs on SQLite and on PostgreSQL.
+class EscalationStoreTest : public ::testing::TestWithParam<::herstel::testing::StoreBackend> {
  protected:
   void SetUp() override {
     directory_ = std::filesystem::temp_directory_path() /
-                 absl::StrCat("escalation-store-test-", ::getpid(), "-",
-                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                 absl::StrReplaceAll(
+                     absl::StrCat("escalation-store-test-", ::getpid(), "-",
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name()),
+                     {{"/", "-"}});
     std::filesystem::remove_all(directory_);
     std::filesystem::create_directories(directory_);
-    absl::StatusOr<std::unique_ptr<Store>> store =
-        Store::Open((directory_ / "store.db").string(), EscalationMigrations());
+    absl::StatusOr<std::string> location =
+        ::herstel::testing::FreshStoreLocation(GetParam(), directory_.string(), "store");
+    ASSERT_THAT(location, IsOk());
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, EscalationMigrations());
     ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
   }
@@ -67,7 +74,7 @@ class EscalationStoreTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(EscalationStoreTest, RoundTripsAnEscalation) {
+TEST_P(EscalationStoreTest, RoundTripsAnEscalation) {
   Escalation escalation = Numbered(1);
   ASSERT_THAT(Suspend(escalation, "waiting", "u", Local(2026, 3, 4)), IsOk());
   Put(escalation);
@@ -86,7 +93,7 @@ TEST_F(EscalationStoreTest, RoundTripsAnEscalation) {
   }), IsOk());
 }
 
-TEST_F(EscalationStoreTest, OverdueFilterAndBreachCandidatesFollowTheRunningClock) {
+TEST_P(EscalationStoreTest, OverdueFilterAndBreachCandidatesFollowTheRunningClock) {
   Escalation running = Numbered(1);
   Escalation suspended = Numbered(2);
   ASSERT_THAT(Suspend(suspended, "waiting", "u", Local(2026, 3, 5)), IsOk());
@@ -116,7 +123,7 @@ TEST_F(EscalationStoreTest, OverdueFilterAndBreachCandidatesFollowTheRunningCloc
   }), IsOk());
 }
 
-TEST_F(EscalationStoreTest, FiltersAndPagesNewestFirstOrByDueTime) {
+TEST_P(EscalationStoreTest, FiltersAndPagesNewestFirstOrByDueTime) {
   for (int n = 1; n <= 5; ++n) {
     Put(Numbered(n, n % 2 == 0 ? "municipalities/oldambt" : "municipalities/eemsdelta"));
   }
@@ -148,7 +155,7 @@ TEST_F(EscalationStoreTest, FiltersAndPagesNewestFirstOrByDueTime) {
   ASSERT_EQ(List(by_case).items.size(), 1u);
 }
 
-TEST_F(EscalationStoreTest, OneBodyPerLevelAndMunicipality) {
+TEST_P(EscalationStoreTest, OneBodyPerLevelAndMunicipality) {
   Body body = SteeringGroup();
   body.etag = NewEtag();
   ASSERT_THAT(store_->Write([&](Transaction& tx) { return EscalationStore::InsertBody(tx, body); }),
@@ -171,7 +178,7 @@ TEST_F(EscalationStoreTest, OneBodyPerLevelAndMunicipality) {
   }), IsOk());
 }
 
-TEST_F(EscalationStoreTest, PoliciesDefaultUntilChanged) {
+TEST_P(EscalationStoreTest, PoliciesDefaultUntilChanged) {
   ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
     absl::StatusOr<TermPolicy> policy = EscalationStore::GetTermPolicy(tx);
     if (!policy.ok()) return policy.status();
@@ -191,4 +198,8 @@ TEST_F(EscalationStoreTest, PoliciesDefaultUntilChanged) {
 }
 
 }  // namespace
+INSTANTIATE_TEST_SUITE_P(Backends, EscalationStoreTest,
+                         ::testing::ValuesIn(::herstel::testing::AllStoreBackends()),
+                         ::herstel::testing::StoreBackendName);
+
 }  // namespace herstel::escalation

@@ -296,7 +296,7 @@ absl::Status AddMandateUsage(Transaction& tx, absl::string_view mandate, int yea
   HERSTEL_ASSIGN_OR_RETURN(
       Statement upsert,
       tx.Prepare("INSERT INTO mandate_usage (mandate, year, used_cents) VALUES (?, ?, ?) "
-                 "ON CONFLICT (mandate, year) DO UPDATE SET used_cents = used_cents + excluded.used_cents"));
+                 "ON CONFLICT (mandate, year) DO UPDATE SET used_cents = mandate_usage.used_cents + excluded.used_cents"));
   upsert.Bind(1, mandate).Bind(2, int64_t{year}).Bind(3, delta_cents);
   return upsert.Run();
 }

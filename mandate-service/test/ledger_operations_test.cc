@@ -1,4 +1,4 @@
-// The ledger on a real SQLite store: a long randomized run of mixed
+// The ledger on a real store (SQLite and PostgreSQL): a long randomized run of mixed
 // operations that checks, after every step, that no line is overspent, that
 // the journal sums to zero, that every line's totals equal what its journal
 // says, and that a failed step changed nothing.
@@ -15,6 +15,7 @@
 #include "herstel/status_matchers.h"
 #include "store/mandate_store.h"
 #include "store/schema.h"
+#include "store_backends.h"
 
 namespace herstel::mandate {
 namespace {
@@ -25,12 +26,17 @@ using ::herstel::testing::StatusIs;
 constexpr int kLines = 5;
 constexpr int kSteps = 1500;
 
-class LedgerOperationsTest : public ::testing::Test {
+class LedgerOperationsTest : public ::testing::TestWithParam<::herstel::testing::StoreBackend> {
  protected:
   void SetUp() override {
     char pattern[] = "/tmp/herstel-ledger-test-XXXXXX";
     directory_ = mkdtemp(pattern);
-    store_ = *Store::Open(directory_ + "/mandate.db", MandateSchema());
+    absl::StatusOr<std::string> location =
+        ::herstel::testing::FreshStoreLocation(GetParam(), directory_, "mandate");
+    ASSERT_THAT(location, IsOk());
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, MandateSchema());
+    ASSERT_THAT(store, IsOk());
+    store_ = std::move(*store);
     for (int i = 0; i < kLines; ++i) {
       ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
         v1::BudgetLine line;
@@ -123,7 +129,7 @@ class LedgerOperationsTest : public ::testing::Test {
   std::vector<std::string> reservations_;
 };
 
-TEST_F(LedgerOperationsTest, RandomMixedOperationsNeverBreakTheInvariants) {
+TEST_P(LedgerOperationsTest, RandomMixedOperationsNeverBreakTheInvariants) {
   std::mt19937 random(20261124);
   Actor actor{"tester", ""};
   int failures = 0;
@@ -197,7 +203,7 @@ TEST_F(LedgerOperationsTest, RandomMixedOperationsNeverBreakTheInvariants) {
   EXPECT_LT(failures, kSteps / 2);
 }
 
-TEST_F(LedgerOperationsTest, ASplitReservationIsAllOrNothing) {
+TEST_P(LedgerOperationsTest, ASplitReservationIsAllOrNothing) {
   std::string before = Snapshot();
   google::protobuf::RepeatedPtrField<v1::BudgetLineAmount> amounts;
   amounts.Add()->set_budget_line(lines_[0]);
@@ -213,7 +219,7 @@ TEST_F(LedgerOperationsTest, ASplitReservationIsAllOrNothing) {
   EXPECT_EQ(Snapshot(), before);
 }
 
-TEST_F(LedgerOperationsTest, CommitAboveTheReservationIsRefusedAndChangesNothing) {
+TEST_P(LedgerOperationsTest, CommitAboveTheReservationIsRefusedAndChangesNothing) {
   v1::Reservation made;
   google::protobuf::RepeatedPtrField<v1::BudgetLineAmount> amounts;
   amounts.Add()->set_budget_line(lines_[0]);
@@ -233,6 +239,10 @@ TEST_F(LedgerOperationsTest, CommitAboveTheReservationIsRefusedAndChangesNothing
   EXPECT_EQ(GetErrorDetail(status)->reason(), "COMMIT_EXCEEDS_RESERVATION");
   EXPECT_EQ(Snapshot(), before);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerOperationsTest,
+                         ::testing::ValuesIn(::herstel::testing::AllStoreBackends()),
+                         ::herstel::testing::StoreBackendName);
 
 }  // namespace
 }  // namespace herstel::mandate

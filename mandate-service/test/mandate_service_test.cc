@@ -19,13 +19,17 @@ using ::google::protobuf::util::TimeUtil;
 using ::herstel::testing::IsOk;
 using ::herstel::testing::ServiceProcess;
 using ::herstel::testing::StatusIs;
+using ::herstel::testing::StoreBackend;
 using ::herstel::testing::TestEnvironment;
 using ::testing::HasSubstr;
 
 constexpr char kEemsdelta[] = "municipalities/eemsdelta";
 
-class MandateServiceTest : public ::testing::Test {
+// Every test runs on SQLite and on PostgreSQL.
+class MandateServiceTest : public ::testing::TestWithParam<StoreBackend> {
  protected:
+  MandateServiceTest() : environment_(GetParam()) {}
+
   void SetUp() override {
     auto process = environment_.StartService(HERSTEL_MANDATE_SERVICE_BINARY, "mandate",
                                              {"--expiry_sweep_ms=100"});
@@ -114,7 +118,7 @@ class MandateServiceTest : public ::testing::Test {
   std::string operator_token_, case_manager_token_, service_token_;
 };
 
-TEST_F(MandateServiceTest, DefaultRegisterIsLoadedOnceFromTheSeeds) {
+TEST_P(MandateServiceTest, DefaultRegisterIsLoadedOnceFromTheSeeds) {
   v1::ListMandatesRequest request;
   request.set_page_size(100);
   v1::ListMandatesResponse first;
@@ -134,7 +138,7 @@ TEST_F(MandateServiceTest, DefaultRegisterIsLoadedOnceFromTheSeeds) {
   EXPECT_EQ(steering_groups.mandates_size(), 5);
 }
 
-TEST_F(MandateServiceTest, CaseManagerDecidesWithinMandateAndIsToldWhoCanDecideAbove) {
+TEST_P(MandateServiceTest, CaseManagerDecidesWithinMandateAndIsToldWhoCanDecideAbove) {
   std::string line = CreateLine(100'000'000, "knelpunt-eemsdelta");
   v1::CheckAndReserveResponse within;
   ASSERT_THAT(Call(&v1::MandateService::Stub::CheckAndReserve, case_manager_token_,
@@ -169,7 +173,7 @@ TEST_F(MandateServiceTest, CaseManagerDecidesWithinMandateAndIsToldWhoCanDecideA
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("decision log")));
 }
 
-TEST_F(MandateServiceTest, SixtyFourConcurrentCallersNeverOverspendOneLine) {
+TEST_P(MandateServiceTest, SixtyFourConcurrentCallersNeverOverspendOneLine) {
   constexpr int kCallers = 64;
   constexpr int64_t kCeiling = 1'000'000;
   constexpr int64_t kAsk = 30'000;  // 33 fit, 31 must be refused
@@ -232,7 +236,7 @@ TEST_F(MandateServiceTest, SixtyFourConcurrentCallersNeverOverspendOneLine) {
   EXPECT_EQ(count, 2 * (1 + 33 + 33 + 33));  // open, reserve, commit, release-the-rest
 }
 
-TEST_F(MandateServiceTest, RetriedReservationReturnsTheFirstAnswerOnce) {
+TEST_P(MandateServiceTest, RetriedReservationReturnsTheFirstAnswerOnce) {
   std::string line = CreateLine(10'000'000, "retry-line");
   v1::CheckAndReserveResponse first, second;
   ASSERT_THAT(Call(&v1::MandateService::Stub::CheckAndReserve, case_manager_token_,
@@ -249,7 +253,7 @@ TEST_F(MandateServiceTest, RetriedReservationReturnsTheFirstAnswerOnce) {
   EXPECT_EQ(Line(line).reserved_cents(), 1'000'000);
 }
 
-TEST_F(MandateServiceTest, BadInputGetsAPreciseErrorAndChangesNothing) {
+TEST_P(MandateServiceTest, BadInputGetsAPreciseErrorAndChangesNothing) {
   std::string line = CreateLine(10'000'000, "guarded-line");
   v1::CheckAndReserveResponse reserved;
   ASSERT_THAT(Call(&v1::MandateService::Stub::CheckAndReserve, case_manager_token_,
@@ -324,7 +328,7 @@ v1::Mandate TestMandate(v1::Role role, absl::Time from, absl::Time until) {
   return mandate;
 }
 
-TEST_F(MandateServiceTest, MandatesGrantRevokeCascadeAndRefuseWhatCantBeDelegated) {
+TEST_P(MandateServiceTest, MandatesGrantRevokeCascadeAndRefuseWhatCantBeDelegated) {
   v1::GrantMandateRequest grant;
   *grant.mutable_mandate() = TestMandate(v1::ROLE_MUNICIPAL_CASE_MANAGER, absl::Now() - absl::Hours(1),
                                          absl::Now() + absl::Hours(24 * 30));
@@ -378,7 +382,7 @@ TEST_F(MandateServiceTest, MandatesGrantRevokeCascadeAndRefuseWhatCantBeDelegate
   EXPECT_EQ(answer.result().denial_reason(), v1::MANDATE_DENIAL_REASON_REVOKED);
 }
 
-TEST_F(MandateServiceTest, ExpiredMandateNoLongerApplies) {
+TEST_P(MandateServiceTest, ExpiredMandateNoLongerApplies) {
   v1::GrantMandateRequest grant;
   *grant.mutable_mandate() = TestMandate(v1::ROLE_MUNICIPAL_CASE_MANAGER, absl::Now() - absl::Hours(48),
                                          absl::Now() - absl::Hours(24));
@@ -397,7 +401,7 @@ TEST_F(MandateServiceTest, ExpiredMandateNoLongerApplies) {
   EXPECT_EQ(answer.result().denial_reason(), v1::MANDATE_DENIAL_REASON_EXPIRED);
 }
 
-TEST_F(MandateServiceTest, AnAuthorisationOfTheLadderIsSpentOnce) {
+TEST_P(MandateServiceTest, AnAuthorisationOfTheLadderIsSpentOnce) {
   std::string line = CreateLine(100'000'000, "escalated-line");
   v1::RecordAuthorisationRequest record;
   v1::Authorisation* asked = record.mutable_authorisation();
@@ -445,7 +449,7 @@ TEST_F(MandateServiceTest, AnAuthorisationOfTheLadderIsSpentOnce) {
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
-TEST_F(MandateServiceTest, ExpiredReservationsAreReleasedAutomatically) {
+TEST_P(MandateServiceTest, ExpiredReservationsAreReleasedAutomatically) {
   std::string line = CreateLine(10'000'000, "expiring-line");
   v1::CheckAndReserveRequest request = CustomSolution(line, 2'000'000, "expiring");
   *request.mutable_expire_time() =
@@ -467,7 +471,7 @@ TEST_F(MandateServiceTest, ExpiredReservationsAreReleasedAutomatically) {
   EXPECT_EQ(JournalTotals().first, 0);
 }
 
-TEST_F(MandateServiceTest, TransfersNeedAMandateAndMoveTheCeiling) {
+TEST_P(MandateServiceTest, TransfersNeedAMandateAndMoveTheCeiling) {
   std::string from = CreateLine(5'000'000, "from-line");
   std::string to = CreateLine(1'000'000, "to-line");
   v1::TransferBudgetRequest transfer;
@@ -489,7 +493,7 @@ TEST_F(MandateServiceTest, TransfersNeedAMandateAndMoveTheCeiling) {
   EXPECT_EQ(JournalTotals().first, 0);
 }
 
-TEST_F(MandateServiceTest, RolesAreEnforcedWithTheRuleNamed) {
+TEST_P(MandateServiceTest, RolesAreEnforcedWithTheRuleNamed) {
   v1::CreateBudgetLineRequest create;
   create.set_request_id("x");
   v1::BudgetLine line;
@@ -514,7 +518,7 @@ TEST_F(MandateServiceTest, RolesAreEnforcedWithTheRuleNamed) {
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("only for itself")));
 }
 
-TEST_F(MandateServiceTest, EveryChangeIsAnEvent) {
+TEST_P(MandateServiceTest, EveryChangeIsAnEvent) {
   std::string line = CreateLine(10'000'000, "evented-line");
   v1::CheckAndReserveResponse reserved;
   ASSERT_THAT(Call(&v1::MandateService::Stub::CheckAndReserve, case_manager_token_,
@@ -535,4 +539,69 @@ TEST_F(MandateServiceTest, EveryChangeIsAnEvent) {
 }
 
 }  // namespace
+// Two mandate-service processes on one PostgreSQL database, 64 callers spread
+// over both: the ceiling holds exactly, and a retry sent to the other
+// replica answers the first reservation instead of making a second.
+TEST_P(MandateServiceTest, TwoReplicasOnOneDatabaseNeverOverspendAndHonourRetries) {
+  if (GetParam() == StoreBackend::kSqlite) {
+    GTEST_SKIP() << "SQLite serves one process; replicas run on PostgreSQL";
+  }
+  auto second = environment_.StartService(HERSTEL_MANDATE_SERVICE_BINARY, "mandate-2",
+                                          {"--expiry_sweep_ms=100"}, process_->store());
+  ASSERT_TRUE(second.ok()) << second.status();
+  std::shared_ptr<grpc::Channel> replicas[2] = {process_->channel(), (*second)->channel()};
+  constexpr int kCallers = 64;
+  constexpr int64_t kCeiling = 1'000'000;
+  constexpr int64_t kAsk = 30'000;  // 33 fit, 31 must be refused
+  std::string line = CreateLine(kCeiling, "shared-hot-line");
+  auto reserve = [&](int caller, int replica, v1::CheckAndReserveResponse& response) {
+    auto stub = v1::MandateService::NewStub(replicas[replica]);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + CaseManagerToken(absl::StrCat("cm-", caller)));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    return FromGrpcStatus(stub->CheckAndReserve(
+        &context, CustomSolution(line, kAsk, absl::StrCat("replica-race-", caller)), &response));
+  };
+  std::atomic<int> granted{0}, refused{0};
+  std::vector<std::string> reservations(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      v1::CheckAndReserveResponse response;
+      absl::Status status = reserve(i, i % 2, response);
+      if (status.ok() && response.result().allowed()) {
+        reservations[i] = response.reservation().name();
+        ++granted;
+      } else if (status.code() == absl::StatusCode::kFailedPrecondition &&
+                 GetErrorDetail(status)->reason() == "INSUFFICIENT_BUDGET") {
+        ++refused;
+      } else {
+        ADD_FAILURE() << "caller " << i << ": " << status;
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  EXPECT_EQ(granted.load(), 33);
+  EXPECT_EQ(refused.load(), 31);
+  EXPECT_EQ(Line(line).reserved_cents(), 33 * kAsk);
+
+  // Every granted request retried on the other replica: the same reservation.
+  for (int i = 0; i < kCallers; ++i) {
+    if (reservations[i].empty()) continue;
+    v1::CheckAndReserveResponse again;
+    ASSERT_THAT(reserve(i, 1 - i % 2, again), IsOk());
+    EXPECT_EQ(again.reservation().name(), reservations[i]);
+  }
+  v1::BudgetLine after = Line(line);
+  EXPECT_EQ(after.reserved_cents(), 33 * kAsk);
+  EXPECT_LE(after.reserved_cents() + after.committed_cents(), after.ceiling_cents());
+  auto [sum, count] = JournalTotals();
+  EXPECT_EQ(sum, 0);
+  EXPECT_EQ(count, 2 * (1 + 33));  // open, and one reservation each
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MandateServiceTest,
+                         ::testing::ValuesIn(::herstel::testing::AllStoreBackends()),
+                         ::herstel::testing::StoreBackendName);
+
 }  // namespace herstel::mandate

@@ -67,10 +67,12 @@ absl::StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(const Opti
   process->address_ = absl::StrCat("127.0.0.1:", process->port_);
   std::filesystem::create_directories(options.data_directory);
   process->log_path_ = options.data_directory + "/service.log";
+  process->store_ =
+      options.store.empty() ? options.data_directory + "/store.db" : options.store;
   process->arguments_ = {
       options.binary,
       "--listen=" + process->address_,
-      "--store=" + options.data_directory + "/store.db",
+      "--store=" + process->store_,
       "--token_key_file=" + options.key_file,
   };
   process->arguments_.insert(process->arguments_.end(), options.extra_flags.begin(),
@@ -153,7 +155,7 @@ std::string ServiceProcess::ReadLog() const {
   return contents.str();
 }
 
-TestEnvironment::TestEnvironment() {
+TestEnvironment::TestEnvironment(StoreBackend backend) : backend_(backend) {
   char pattern[] = "/tmp/herstel-test-XXXXXX";
   directory_ = mkdtemp(pattern);
   key_file_ = directory_ + "/token.key";
@@ -182,8 +184,17 @@ std::string TestEnvironment::Token(v1::Role role, std::vector<std::string> munic
 
 absl::StatusOr<std::unique_ptr<ServiceProcess>> TestEnvironment::StartService(
     const std::string& binary, const std::string& name,
-    std::vector<std::string> extra_flags) const {
-  return ServiceProcess::Start({binary, directory_ + "/" + name, key_file_, std::move(extra_flags)});
+    std::vector<std::string> extra_flags, const std::string& store) const {
+  std::string location = store;
+  if (location.empty()) {
+    std::filesystem::create_directories(directory_ + "/" + name);
+    absl::StatusOr<std::string> fresh =
+        FreshStoreLocation(backend_, directory_ + "/" + name, "store");
+    if (!fresh.ok()) return fresh.status();
+    location = *fresh;
+  }
+  return ServiceProcess::Start(
+      {binary, directory_ + "/" + name, key_file_, std::move(extra_flags), location});
 }
 
 }  // namespace herstel::testing

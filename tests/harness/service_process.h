@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "herstel/identity.h"
+#include "store_backends.h"
 
 namespace herstel::testing {
 
@@ -23,9 +24,10 @@ class ServiceProcess {
  public:
   struct Options {
     std::string binary;                    // path of the service executable
-    std::string data_directory;            // holds the store and the log
+    std::string data_directory;            // holds the log (and the store by default)
     std::string key_file;                  // shared token key
     std::vector<std::string> extra_flags;  // e.g. --metrics_listen=...
+    std::string store;                     // --store; empty: data_directory/store.db
   };
 
   // Starts the binary and waits (up to 30 s) for health SERVING.
@@ -43,6 +45,8 @@ class ServiceProcess {
 
   const std::string& address() const { return address_; }
   const std::string& log_path() const { return log_path_; }
+  // The --store location the process runs on (a file or a PostgreSQL URI).
+  const std::string& store() const { return store_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   // Whole log (standard error) of the process so far.
   std::string ReadLog() const;
@@ -59,13 +63,16 @@ class ServiceProcess {
   pid_t pid_ = -1;
   std::string address_;
   std::string log_path_;
+  std::string store_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
 // A temporary folder with a token key: what a suite of services shares.
+// Services get stores of `backend`: SQLite files in the folder, or fresh
+// databases on the test PostgreSQL server (see store_backends.h).
 class TestEnvironment {
  public:
-  TestEnvironment();
+  explicit TestEnvironment(StoreBackend backend = StoreBackend::kSqlite);
   ~TestEnvironment();
   const std::string& directory() const { return directory_; }
   const std::string& key_file() const { return key_file_; }
@@ -73,12 +80,14 @@ class TestEnvironment {
   // A token for `role`, scoped to `municipalities`, valid for an hour.
   std::string Token(v1::Role role, std::vector<std::string> municipalities = {"*"},
                     std::string subject = "test-user") const;
-  // Starts `binary` with its own store folder named `name`.
+  // Starts `binary` with its own folder named `name` and a fresh store, or,
+  // for another replica of a running service, on that service's `store`.
   absl::StatusOr<std::unique_ptr<ServiceProcess>> StartService(
       const std::string& binary, const std::string& name,
-      std::vector<std::string> extra_flags = {}) const;
+      std::vector<std::string> extra_flags = {}, const std::string& store = "") const;
 
  private:
+  StoreBackend backend_;
   std::string directory_;
   std::string key_file_;
   std::unique_ptr<TokenKey> key_;

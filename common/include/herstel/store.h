@@ -1,47 +1,67 @@
-// The embedded store: one SQLite file in WAL mode, versioned migrations
-// applied at start, and transactions that commit whole or not at all.
+// The store every service keeps its state in: versioned migrations applied
+// at start, and transactions that commit whole or not at all. Two backends
+// sit behind one API, chosen by the location given to Store::Open:
 //
-// Every write runs inside Store::Write: its changes commit when the callback
-// returns OK and roll back otherwise, so a failed rule never leaves half a
-// change behind. Concurrent writes are group-committed: one caller leads and
-// runs every queued write in one SQLite transaction, each inside its own
-// savepoint, so they commit together (one commit instead of many) while each
-// keeps its own all-or-nothing outcome; writes stay strictly serial. Reads run on
-// a small pool of reader connections, each a consistent snapshot (WAL lets
-// them proceed beside the writer). Prepared statements are cached per
-// connection.
+// - SQLite (a file path): one file in WAL mode for a single process.
+//   Concurrent writes are group-committed: one caller leads and runs every
+//   queued write in one SQLite transaction, each inside its own savepoint, so
+//   they commit together while each keeps its own all-or-nothing outcome.
+//   Reads run on a small pool of reader connections, each a snapshot.
+// - PostgreSQL (`postgres://` or `postgresql://` URI): a pool of connections
+//   shared by several replicas of a service. Every write is a SERIALIZABLE
+//   transaction, retried whole on a serialization failure, deadlock or
+//   concurrent unique-key clash, so rules checked inside a write (a budget
+//   ceiling, a request id seen before) hold across replicas. Reads are
+//   REPEATABLE READ snapshots. Migrations run under an advisory lock, so two
+//   replicas starting at once apply each migration once.
+//
+// A write callback may therefore run more than once on PostgreSQL: it must
+// only touch the transaction and its own outputs. SQL is written once in a
+// portable subset (SQLite syntax with `?`/`?N` parameters, INTEGER, BLOB,
+// `INSERT OR IGNORE`, `WITHOUT ROWID`); the PostgreSQL backend translates it.
+// Prepared statements are cached per connection.
 #ifndef HERSTEL_STORE_H_
 #define HERSTEL_STORE_H_
 
 #include <cstdint>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace herstel {
 
 class EventNotifier;
 
+// What a backend implements for one prepared statement (see Statement).
+class StatementBackend {
+ public:
+  virtual ~StatementBackend() = default;
+  virtual void BindInt(int index, int64_t value) = 0;
+  virtual void BindText(int index, absl::string_view text) = 0;
+  virtual void BindBlob(int index, absl::string_view bytes) = 0;
+  virtual void BindNull(int index) = 0;
+  virtual absl::StatusOr<bool> Step() = 0;
+  virtual int64_t ColumnInt(int column) const = 0;
+  virtual std::string ColumnText(int column) const = 0;
+  virtual std::string ColumnBlob(int column) const = 0;
+  virtual bool ColumnIsNull(int column) const = 0;
+  // Forgets rows and bindings so the statement can be used again.
+  virtual void Reset() = 0;
+};
+
 // A prepared statement borrowed from the connection's cache; reset and
 // unbound when it goes out of scope. Parameters are 1-based, columns 0-based.
 class Statement {
  public:
-  Statement(sqlite3_stmt* statement, sqlite3* db) : statement_(statement), db_(db) {}
+  explicit Statement(StatementBackend* backend) : backend_(backend) {}
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -65,28 +85,39 @@ class Statement {
   bool ColumnIsNull(int column) const;
 
  private:
-  sqlite3_stmt* statement_;
-  sqlite3* db_;
+  StatementBackend* backend_;
+};
+
+// What a backend implements for one open transaction (see Transaction).
+class TransactionBackend {
+ public:
+  virtual ~TransactionBackend() = default;
+  virtual absl::StatusOr<StatementBackend*> Prepare(absl::string_view sql) = 0;
+  virtual absl::Status Execute(absl::string_view sql) = 0;
+  virtual int64_t LastInsertRowId() = 0;
+  virtual int64_t ChangedRows() = 0;
 };
 
 // What a callback of Store::Write or Store::Read works with.
 class Transaction {
  public:
+  explicit Transaction(TransactionBackend& backend) : backend_(backend) {}
+
   // A cached prepared statement for `sql`; INTERNAL when it does not compile.
   absl::StatusOr<Statement> Prepare(absl::string_view sql);
   // Runs one or more statements without parameters.
   absl::Status Execute(absl::string_view sql);
-  // Rowid of the last INSERT on this connection.
+  // Key given to the last row inserted into a table whose key is an
+  // INTEGER PRIMARY KEY filled in by the store.
   int64_t LastInsertRowId() const;
   // Number of rows changed by the last statement.
   int64_t ChangedRows() const;
   // Called by the outbox: the transaction appended an event with `sequence`.
   void NoteEventAppended(int64_t sequence) { last_event_sequence_ = sequence; }
+  std::optional<int64_t> last_event_sequence() const { return last_event_sequence_; }
 
  private:
-  friend class Store;
-  explicit Transaction(class Connection* connection) : connection_(connection) {}
-  class Connection* connection_;
+  TransactionBackend& backend_;
   std::optional<int64_t> last_event_sequence_;
 };
 
@@ -105,56 +136,40 @@ struct MigrationSet {
 
 class Store {
  public:
-  // Opens (creating if needed) the SQLite file at `path`, turns on WAL and
-  // foreign keys, and applies the shared plumbing tables (outbox, request ids,
-  // cursors) and `service_migrations`. FAILED_PRECONDITION when the file has
-  // a newer schema than this binary knows.
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+  // Opens the store at `location`: a PostgreSQL URI (`postgres://` or
+  // `postgresql://`, one database per service) or else a SQLite file path,
+  // created if needed. Applies the shared plumbing tables (outbox, request
+  // ids, cursors) and `service_migrations`. FAILED_PRECONDITION when the
+  // store has a newer schema than this binary knows; UNAVAILABLE when it
+  // cannot be reached.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& location,
                                                      const MigrationSet& service_migrations);
-  ~Store();
+  virtual ~Store();
 
   // Runs `work` as one atomic write: kept on OK, undone otherwise. Returns
   // work's status, or the commit error. Must not be called from inside a
   // Write or Read callback.
-  absl::Status Write(const std::function<absl::Status(Transaction&)>& work);
+  virtual absl::Status Write(const std::function<absl::Status(Transaction&)>& work) = 0;
   // Runs `work` in one consistent read snapshot that sees every write
   // committed before it began. `work` must not write.
-  absl::Status Read(const std::function<absl::Status(Transaction&)>& work);
+  virtual absl::Status Read(const std::function<absl::Status(Transaction&)>& work) = 0;
 
-  // Wakes WatchEvents streams when a committed transaction appended events.
+  // Wakes WatchEvents streams when a committed transaction of this process
+  // appended events (streams also poll, for events of other replicas).
   EventNotifier& notifier() { return *notifier_; }
 
   // Latest applied migration version of `component`, 0 when none.
   absl::StatusOr<int> SchemaVersion(absl::string_view component);
 
+ protected:
+  Store();
+  // Applies the plumbing and service migrations not yet applied, each in its
+  // own write, and primes the notifier with the last event sequence.
+  absl::Status Migrate(const MigrationSet& service_migrations);
+
  private:
-  // A reader connection and the lock that gives it to one Read at a time.
-  struct Reader {
-    absl::Mutex mutex;
-    std::unique_ptr<class Connection> connection ABSL_GUARDED_BY(mutex);
-  };
+  absl::Status MigrateSet(const MigrationSet& set);
 
-  // A write waiting for (or being run by) the batch leader.
-  struct PendingWrite {
-    const std::function<absl::Status(Transaction&)>* work;
-    absl::Status status;
-    bool done = false;
-  };
-  static constexpr size_t kMaxWriteBatch = 128;
-
-  Store(std::unique_ptr<class Connection> connection);
-  absl::Status Migrate(const MigrationSet& set);
-  absl::Status OpenReaders(const std::string& path);
-
-  absl::Mutex queue_mutex_;
-  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mutex_);
-  bool leader_active_ ABSL_GUARDED_BY(queue_mutex_) = false;
-
-  absl::Mutex mutex_;
-  std::unique_ptr<class Connection> connection_ ABSL_GUARDED_BY(mutex_);
-  // Empty until the schema is migrated; reads use the writer until then.
-  std::vector<std::unique_ptr<Reader>> readers_;
-  std::atomic<size_t> next_reader_{0};
   std::unique_ptr<EventNotifier> notifier_;
 };
 

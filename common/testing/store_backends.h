@@ -1,0 +1,41 @@
+// Store backends for parameterised store tests: a store test suite is
+// instantiated over AllStoreBackends(), so SQLite and PostgreSQL run the
+// same tests and can't drift apart.
+//
+// PostgreSQL tests use the throwaway server that ctest starts as the
+// `postgres` fixture (tools/scripts/test-postgres.sh); its base URI is in the
+// file named by HERSTEL_TEST_POSTGRES_URI_FILE. Each store gets a database of
+// its own. Run outside ctest, start a server by hand:
+//   tools/scripts/test-postgres.sh start /tmp/pg
+//   HERSTEL_TEST_POSTGRES_URI_FILE=/tmp/pg/uri ./some_test
+#ifndef HERSTEL_TESTING_STORE_BACKENDS_H_
+#define HERSTEL_TESTING_STORE_BACKENDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+
+namespace herstel::testing {
+
+enum class StoreBackend { kSqlite, kPostgres };
+
+std::vector<StoreBackend> AllStoreBackends();
+
+// "Sqlite" or "Postgres", for test names.
+std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info);
+
+// The test server's base URI (`postgresql://user@host:port`), or an error
+// saying how to start one.
+absl::StatusOr<std::string> TestPostgresBaseUri();
+
+// A location for Store::Open naming a new, empty store: a file `name`.db in
+// `directory` for SQLite, a new database on the test server for PostgreSQL.
+absl::StatusOr<std::string> FreshStoreLocation(StoreBackend backend, const std::string& directory,
+                                               absl::string_view name);
+
+}  // namespace herstel::testing
+
+#endif  // HERSTEL_TESTING_STORE_BACKENDS_H_
