@@ -130,16 +130,6 @@ TranslatedSql Translate(absl::string_view sql, const std::vector<std::string>& c
   return out;
 }
 
-// The URI without its password, for messages.
-std::string RedactedUri(absl::string_view uri) {
-  size_t scheme = uri.find("://");
-  size_t at = uri.find('@');
-  if (scheme == uri.npos || at == uri.npos) return std::string(uri);
-  size_t colon = uri.find(':', scheme + 3);
-  if (colon == uri.npos || colon > at) return std::string(uri);
-  return absl::StrCat(uri.substr(0, colon + 1), "***", uri.substr(at));
-}
-
 class PostgresConnection;
 
 class PostgresStatement : public StatementBackend {
@@ -371,7 +361,7 @@ class PostgresStore : public Store {
       return migrated;
     } catch (const std::exception& e) {
       return absl::UnavailableError(
-          absl::StrCat("cannot open store ", RedactedUri(uri_), ": ", e.what()));
+          absl::StrCat("cannot open store ", StoreLocationForLogs(uri_), ": ", e.what()));
     }
   }
 
@@ -464,7 +454,7 @@ class PostgresStore : public Store {
       absl::MutexLock lock(&mutex_);
       --open_;
       return absl::UnavailableError(
-          absl::StrCat("cannot reach PostgreSQL at ", RedactedUri(uri_), ": ", e.what()));
+          absl::StrCat("cannot reach PostgreSQL at ", StoreLocationForLogs(uri_), ": ", e.what()));
     }
   }
 

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <filesystem>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -61,9 +60,6 @@ int RunServiceMain(int argc, char** argv, const ServiceDescription& description,
 
   absl::StatusOr<TokenKey> key = TokenKey::FromFile(absl::GetFlag(FLAGS_token_key_file));
   if (!key.ok()) return Fail(name, std::string(key.status().message()));
-  std::filesystem::path parent = std::filesystem::path(store_path).parent_path();
-  std::error_code ignored;
-  if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(store_path, description.migrations);
   if (!store.ok()) return Fail(name, std::string(store.status().message()));
 
@@ -99,7 +95,7 @@ int RunServiceMain(int argc, char** argv, const ServiceDescription& description,
   LogEvent(name, "serving",
            {{"listen", listen},
             {"port", selected_port},
-            {"store", store_path},
+            {"store", StoreLocationForLogs(store_path)},
             {"metrics_listen", absl::GetFlag(FLAGS_metrics_listen)}});
 
   int signal_number = 0;

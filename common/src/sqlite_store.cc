@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <unordered_map>
 #include <vector>
 
@@ -289,6 +290,9 @@ absl::Status SqliteStore::OpenReaders(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                        const MigrationSet& service_migrations) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ignored;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ignored);
   HERSTEL_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection,
                            OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   auto store = std::make_unique<SqliteStore>(std::move(connection));

@@ -94,6 +94,15 @@ int64_t Transaction::LastInsertRowId() const { return backend_.LastInsertRowId()
 
 int64_t Transaction::ChangedRows() const { return backend_.ChangedRows(); }
 
+std::string StoreLocationForLogs(absl::string_view location) {
+  size_t scheme = location.find("://");
+  size_t at = location.rfind('@');
+  if (scheme == location.npos || at == location.npos) return std::string(location);
+  size_t colon = location.find(':', scheme + 3);
+  if (colon == location.npos || colon > at) return std::string(location);
+  return absl::StrCat(location.substr(0, colon + 1), "***", location.substr(at));
+}
+
 Store::Store() : notifier_(std::make_unique<EventNotifier>()) {}
 
 Store::~Store() = default;

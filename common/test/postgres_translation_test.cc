@@ -37,5 +37,13 @@ TEST(PostgresTranslationTest, RewritesSqliteTypesAndClauses) {
             "SELECT integer_count, blobs FROM reals");
 }
 
+TEST(StoreLocationForLogsTest, HidesOnlyThePassword) {
+  EXPECT_EQ(StoreLocationForLogs("postgresql://herstel:s3cret@db:5432/herstel_case"),
+            "postgresql://herstel:***@db:5432/herstel_case");
+  EXPECT_EQ(StoreLocationForLogs("postgresql://herstel@db/herstel_case"),
+            "postgresql://herstel@db/herstel_case");
+  EXPECT_EQ(StoreLocationForLogs("data/case.db"), "data/case.db");
+}
+
 }  // namespace
 }  // namespace herstel

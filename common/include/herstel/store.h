@@ -134,6 +134,9 @@ struct MigrationSet {
   std::vector<Migration> migrations;
 };
 
+// `location` as it may be logged: a PostgreSQL URI's password replaced by ***.
+std::string StoreLocationForLogs(absl::string_view location);
+
 class Store {
  public:
   // Opens the store at `location`: a PostgreSQL URI (`postgres://` or
