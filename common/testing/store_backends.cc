@@ -17,23 +17,26 @@ std::vector<StoreBackend> AllStoreBackends() {
   return {StoreBackend::kSqlite, StoreBackend::kPostgres};
 }
 
+StoreBackend StoreBackendFromEnvironment() {
+  const char* backend = std::getenv("HERSTEL_TEST_STORE_BACKEND");
+  return backend != nullptr && std::string(backend) == "postgres" ? StoreBackend::kPostgres
+                                                                  : StoreBackend::kSqlite;
+}
+
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param == StoreBackend::kSqlite ? "Sqlite" : "Postgres";
 }
 
 absl::StatusOr<std::string> TestPostgresBaseUri() {
   const char* file = std::getenv("HERSTEL_TEST_POSTGRES_URI_FILE");
-  if (file == nullptr) {
-    return absl::FailedPreconditionError(
-        "no PostgreSQL test server: run the tests with ctest, or start one with "
-        "`tools/scripts/test-postgres.sh start DIR` and set HERSTEL_TEST_POSTGRES_URI_FILE=DIR/uri");
-  }
+  if (file == nullptr) file = HERSTEL_TEST_POSTGRES_URI_FILE;
   std::ifstream in(file);
   std::string uri;
   if (!std::getline(in, uri) || uri.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("PostgreSQL test server URI file ", file, " is missing or empty; did "
-                     "tools/scripts/test-postgres.sh start fail?"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no PostgreSQL test server: ", file, " is missing or empty. Run the tests with ctest "
+        "(its `postgres` fixture starts one), or start one with "
+        "`tools/scripts/test-postgres.sh start DIR` and set HERSTEL_TEST_POSTGRES_URI_FILE=DIR/uri"));
   }
   return uri;
 }

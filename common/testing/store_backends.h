@@ -3,9 +3,9 @@
 // same tests and can't drift apart.
 //
 // PostgreSQL tests use the throwaway server that ctest starts as the
-// `postgres` fixture (tools/scripts/test-postgres.sh); its base URI is in the
-// file named by HERSTEL_TEST_POSTGRES_URI_FILE. Each store gets a database of
-// its own. Run outside ctest, start a server by hand:
+// `postgres` fixture (tools/scripts/test-postgres.sh); its base URI is in
+// build/test-postgres/uri, or the file named by HERSTEL_TEST_POSTGRES_URI_FILE.
+// Each store gets a database of its own. Run outside ctest, start a server:
 //   tools/scripts/test-postgres.sh start /tmp/pg
 //   HERSTEL_TEST_POSTGRES_URI_FILE=/tmp/pg/uri ./some_test
 #ifndef HERSTEL_TESTING_STORE_BACKENDS_H_
@@ -23,6 +23,11 @@ namespace herstel::testing {
 enum class StoreBackend { kSqlite, kPostgres };
 
 std::vector<StoreBackend> AllStoreBackends();
+
+// PostgreSQL when the environment variable HERSTEL_TEST_STORE_BACKEND is
+// "postgres", else SQLite: lets ctest run a whole integration suite a second
+// time on PostgreSQL (see herstel_add_postgres_run in the top CMakeLists.txt).
+StoreBackend StoreBackendFromEnvironment();
 
 // "Sqlite" or "Postgres", for test names.
 std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info);

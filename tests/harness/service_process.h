@@ -72,7 +72,7 @@ class ServiceProcess {
 // databases on the test PostgreSQL server (see store_backends.h).
 class TestEnvironment {
  public:
-  explicit TestEnvironment(StoreBackend backend = StoreBackend::kSqlite);
+  explicit TestEnvironment(StoreBackend backend = StoreBackendFromEnvironment());
   ~TestEnvironment();
   const std::string& directory() const { return directory_; }
   const std::string& key_file() const { return key_file_; }
