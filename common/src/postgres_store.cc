@@ -1,5 +1,6 @@
 #include "postgres_store.h"
 
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <pqxx/pqxx>
@@ -28,6 +29,12 @@ constexpr int kMaxWriteAttempts = 60;
 // A duplicate key is usually a real duplicate; it is retried only a few
 // times, for the case where a concurrent writer inserted the same key.
 constexpr int kMaxUniqueClashAttempts = 3;
+// Taken first by every write once the schema is in place: writes of all
+// replicas run one at a time, as on SQLite, instead of clashing and being
+// retried (the outbox's next sequence and most tables' next key are read by
+// every write, so concurrent writes would nearly always clash). Readers,
+// WatchEvents included, are not blocked: EXCLUSIVE only excludes writers.
+constexpr char kWriteLock[] = "LOCK TABLE outbox_events IN EXCLUSIVE MODE";
 // Held (as a session advisory lock) while a process migrates the schema.
 constexpr int64_t kMigrationLockKey = 0x4865727374656c;  // "Herstel"
 
@@ -208,13 +215,17 @@ class PostgresConnection : public TransactionBackend {
  public:
   explicit PostgresConnection(const std::string& uri) : connection_(uri) {}
 
-  void Begin(bool write) {
+  // Opens a transaction. A write that `serializes` first takes the store's
+  // write lock: before any snapshot, so it sees every write committed before
+  // it, and nothing it does can clash with another write.
+  void Begin(bool write, bool serializes) {
     failure_.reset();
     must_retry_ = false;
     unique_clash_ = false;
     changed_rows_ = 0;
     if (write) {
       transaction_ = std::make_unique<pqxx::transaction<pqxx::serializable>>(connection_);
+      if (serializes) transaction_->exec(kWriteLock);
     } else {
       transaction_ =
           std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(connection_);
@@ -357,6 +368,7 @@ class PostgresStore : public Store {
       pqxx::nontransaction lock(lock_connection);
       lock.exec(absl::StrCat("SELECT pg_advisory_lock(", kMigrationLockKey, ")"));
       absl::Status migrated = Migrate(service_migrations);
+      writes_serialize_ = true;
       lock.exec(absl::StrCat("SELECT pg_advisory_unlock(", kMigrationLockKey, ")"));
       return migrated;
     } catch (const std::exception& e) {
@@ -407,7 +419,7 @@ class PostgresStore : public Store {
     Outcome outcome = Outcome::kFinal;
     std::optional<int64_t> appended;
     try {
-      connection->Begin(write);
+      connection->Begin(write, writes_serialize_.load());
       Transaction tx(*connection);
       status = work(tx);
       if (connection->must_retry()) {
@@ -468,6 +480,8 @@ class PostgresStore : public Store {
   }
 
   const std::string uri_;
+  // False while migrating (the outbox, whose lock writes take, may not exist yet).
+  std::atomic<bool> writes_serialize_{false};
   absl::Mutex mutex_;
   std::vector<std::unique_ptr<PostgresConnection>> idle_ ABSL_GUARDED_BY(mutex_);
   size_t open_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -8,12 +8,15 @@
 //   they commit together while each keeps its own all-or-nothing outcome.
 //   Reads run on a small pool of reader connections, each a snapshot.
 // - PostgreSQL (`postgres://` or `postgresql://` URI): a pool of connections
-//   shared by several replicas of a service. Every write is a SERIALIZABLE
-//   transaction, retried whole on a serialization failure, deadlock or
-//   concurrent unique-key clash, so rules checked inside a write (a budget
-//   ceiling, a request id seen before) hold across replicas. Reads are
-//   REPEATABLE READ snapshots. Migrations run under an advisory lock, so two
-//   replicas starting at once apply each migration once.
+//   per process, one database shared by several replicas of a service. Every
+//   write is a SERIALIZABLE transaction that first takes the store's write
+//   lock, so writes of all replicas run one at a time and each sees every
+//   write committed before it; rules checked inside a write (a budget
+//   ceiling, a request id seen before) hold across replicas. A write that
+//   still fails on a serialization failure, deadlock or concurrent unique-key
+//   clash is run again whole. Reads are REPEATABLE READ snapshots beside the
+//   writers. Migrations run under an advisory lock, so two replicas starting
+//   at once apply each migration once.
 //
 // A write callback may therefore run more than once on PostgreSQL: it must
 // only touch the transaction and its own outputs. SQL is written once in a
