@@ -1,11 +1,13 @@
 // herstel-loadgen: a closed-loop load generator for the Herstel services.
-// N callers each run one scenario's operation back to back for a set time;
-// it prints throughput, latency percentiles and errors by code. A benchmark,
-// never a test: the figures go into docs/benchmarks.md.
+// N callers each run one scenario's operation back to back for a set time
+// (and at most --max_operations each); it prints throughput, latency
+// percentiles and errors by code, per kind of operation. A benchmark, never a
+// test: the figures go into docs/benchmarks.md.
 //
 //   herstel-loadgen --scenario=empty --address=127.0.0.1:50052
 //   herstel-loadgen --scenario=mandate-reserve-commit --lines=1000
 //       --address=127.0.0.1:50052 --key_file=data/token.key   (one line)
+//   herstel-loadgen --scenario=suite --key_file=data/token.key --callers=16 --seconds=30
 //
 // Scenarios:
 //   empty                    grpc.health.v1 Check: what gRPC itself costs here
@@ -17,97 +19,199 @@
 //                            the first --sample cases the service lists
 //   case-list                CaseService/ListCases, municipality + phase filter, page of 50
 //   monitor                  ReportingService/GetMonitor for one municipality (internal view)
-#include <algorithm>
-#include <atomic>
+//   suite                    all four services at once, a weighted --mix of reads and
+//                            changes (see suite.h); --*_address name the services
 #include <iostream>
-#include <map>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "calls.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "herstel/identity.h"
-#include "herstel/v1/case_service.grpc.pb.h"
-#include "herstel/v1/mandate_service.grpc.pb.h"
-#include "herstel/v1/reporting_service.grpc.pb.h"
+#include "load_loop.h"
+#include "suite.h"
 
 ABSL_FLAG(std::string, scenario, "empty",
-          "empty | mandate-check | mandate-reserve-commit | case-get | case-list | monitor");
-ABSL_FLAG(std::string, address, "127.0.0.1:50052", "the service to load");
+          "empty | mandate-check | mandate-reserve-commit | case-get | case-list | monitor | suite");
+ABSL_FLAG(std::string, address, "127.0.0.1:50052",
+          "the service to load (single-service scenarios); replicas comma-separated");
 ABSL_FLAG(std::string, key_file, "data/token.key", "the suite's token key, to mint callers' tokens");
 ABSL_FLAG(int, callers, 16, "concurrent callers (closed loop)");
 ABSL_FLAG(int, seconds, 10, "how long to run");
+ABSL_FLAG(int64_t, max_operations, 1'000'000, "at most this many operations per caller");
 ABSL_FLAG(int, lines, 1000, "mandate-reserve-commit: budget lines to spread over (1 = one hot line)");
-ABSL_FLAG(int, channels, 4, "gRPC channels the callers share round-robin");
-ABSL_FLAG(int, sample, 10000, "case-get: how many case names to pick from");
+ABSL_FLAG(int, channels, 4, "gRPC channels (per service) the callers share round-robin");
+ABSL_FLAG(int, sample, 10000, "case-get, suite: how many case names to pick from");
 ABSL_FLAG(std::string, municipality, "municipalities/eemsdelta", "case-list, monitor: the municipality");
+ABSL_FLAG(std::string, mix, herstel::loadgen::kDefaultSuiteMix,
+          "suite: kind=weight,... (kinds left out weigh 0); see suite.h for the kinds");
+ABSL_FLAG(std::string, case_address, "127.0.0.1:50051", "suite: the case-service");
+ABSL_FLAG(std::string, mandate_address, "127.0.0.1:50052", "suite: the mandate-service");
+ABSL_FLAG(std::string, escalation_address, "127.0.0.1:50053", "suite: the escalation-service");
+ABSL_FLAG(std::string, reporting_address, "127.0.0.1:50054", "suite: the reporting-service");
+ABSL_FLAG(std::string, reference_file, HERSTEL_LOADGEN_REFERENCE_FILE,
+          "suite: the case-service's municipalities.json (villages for fresh addresses)");
 
 namespace {
 
-using herstel::v1::MandateService;
+using namespace herstel::loadgen;  // NOLINT: the tool's own namespace
+namespace v1 = herstel::v1;
 
-constexpr char kMunicipality[] = "municipalities/eemsdelta";
+constexpr char kLineMunicipality[] = "municipalities/eemsdelta";
+constexpr int64_t kCheckAmountCents = 4'200'000;
+constexpr int64_t kReserveAmountCents = 100'000;
 
-struct Outcome {
-  std::vector<double> latencies_ms;
-  std::map<std::string, int64_t> errors;
+// A scenario ready to run: its kinds, its operation, and what to do after.
+struct Scenario {
+  std::string label;
+  std::vector<std::string> kinds;
+  Operation operation;
+  std::function<int()> after = [] { return 0; };
 };
 
-std::string Mint(const herstel::TokenKey& key, herstel::v1::Role role, const std::string& subject,
-                 const std::string& organisation) {
-  herstel::Caller caller{subject, organisation, role, {"*"}, absl::Now() + absl::Hours(2)};
-  return key.Mint(caller);
+Attempt Only(grpc::Status status) { return Attempt{0, std::move(status), ""}; }
+
+absl::StatusOr<Scenario> EmptyScenario(const std::string& address) {
+  auto pool = std::make_shared<StubPool<grpc::health::v1::Health>>(address, absl::GetFlag(FLAGS_channels));
+  return Scenario{"empty", {"empty"}, [pool](int caller, int64_t) {
+                    grpc::health::v1::HealthCheckResponse response;
+                    return Only(Call(pool->For(caller), &grpc::health::v1::Health::Stub::Check, "",
+                                     grpc::health::v1::HealthCheckRequest(), &response));
+                  }};
 }
 
-// One operation of a scenario; returns the gRPC status of its last call.
-using Operation = std::function<grpc::Status(int caller, int64_t sequence)>;
-
-double Percentile(std::vector<double>& sorted, double fraction) {
-  if (sorted.empty()) return 0;
-  size_t index = std::min(sorted.size() - 1, static_cast<size_t>(fraction * sorted.size()));
-  return sorted[index];
-}
-
-void Report(const std::string& scenario, int callers, absl::Duration elapsed, std::vector<Outcome>& outcomes) {
-  std::vector<double> all;
-  std::map<std::string, int64_t> errors;
-  for (auto& outcome : outcomes) {
-    all.insert(all.end(), outcome.latencies_ms.begin(), outcome.latencies_ms.end());
-    for (auto& [code, count] : outcome.errors) errors[code] += count;
+absl::StatusOr<Scenario> MandateScenario(const std::string& name, const herstel::TokenKey& key, int callers,
+                                         const std::string& run) {
+  auto pool =
+      std::make_shared<StubPool<v1::MandateService>>(absl::GetFlag(FLAGS_address), absl::GetFlag(FLAGS_channels));
+  auto tokens = std::make_shared<std::vector<std::string>>();
+  for (int i = 0; i < callers; ++i) {
+    tokens->push_back(Mint(key, v1::ROLE_NCG_RESIDENT_CASE_MANAGER, absl::StrCat("cm-", i), "NCG"));
   }
-  std::sort(all.begin(), all.end());
-  double seconds = absl::ToDoubleSeconds(elapsed);
-  std::cout << absl::StrFormat(
-      "scenario=%s callers=%d seconds=%.1f operations=%d throughput=%.0f/s p50=%.3fms p95=%.3fms "
-      "p99=%.3fms max=%.3fms\n",
-      scenario, callers, seconds, all.size(), all.size() / seconds, Percentile(all, 0.50),
-      Percentile(all, 0.95), Percentile(all, 0.99), all.empty() ? 0 : all.back());
-  for (auto& [code, count] : errors) std::cout << "  errors " << code << ": " << count << "\n";
+  if (name == "mandate-check") {
+    return Scenario{
+        name, {name}, [pool, tokens, run](int caller, int64_t sequence) {
+          return Only(CheckDecision(pool->For(caller), (*tokens)[caller], kLineMunicipality, kCheckAmountCents,
+                                    absl::StrCat(run, "-check-", caller, "-", sequence)));
+        }};
+  }
+  const std::string operator_token = Mint(key, v1::ROLE_OPERATOR, "loadgen-operator", "NCG");
+  auto lines = std::make_shared<std::vector<std::string>>();
+  for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_lines)); ++i) {
+    v1::CreateBudgetLineRequest request;
+    request.set_budget_line_id(absl::StrCat("load-", run, "-", i));
+    request.set_request_id(absl::StrCat("load-", run, "-line-", i));
+    v1::BudgetLine* line = request.mutable_budget_line();
+    line->set_display_name("Load test line");
+    line->set_source(v1::BUDGET_SOURCE_SAFETY);
+    line->set_owner("NCG");
+    line->set_municipality(kLineMunicipality);
+    line->set_year(2026);
+    line->set_ceiling_cents(1'000'000'000'000);
+    v1::BudgetLine created;
+    grpc::Status status =
+        Call(pool->For(0), &v1::MandateService::Stub::CreateBudgetLine, operator_token, request, &created);
+    if (!status.ok())
+      return absl::UnavailableError(absl::StrCat("cannot create budget lines: ", status.error_message()));
+    lines->push_back(created.name());
+  }
+  Scenario scenario{
+      absl::StrCat(name, " lines=", lines->size()), {name}, [pool, tokens, lines, run](int caller, int64_t sequence) {
+        bool allowed = false;
+        Attempt attempt =
+            Only(ReserveAndCommit(pool->For(caller), (*tokens)[caller], kLineMunicipality,
+                                  (*lines)[(caller * 7919 + sequence) % lines->size()], kReserveAmountCents,
+                                  absl::StrCat(run, "-", caller, "-", sequence), &allowed));
+        if (attempt.status.ok() && !allowed) attempt.refusal = kReserveNotAllowed;
+        return attempt;
+      }};
+  scenario.after = [pool, lines, operator_token] {
+    int overspent = 0;
+    for (const std::string& name : *lines) {
+      v1::GetBudgetLineRequest request;
+      request.set_name(name);
+      v1::BudgetLine line;
+      if (Call(pool->For(0), &v1::MandateService::Stub::GetBudgetLine, operator_token, request, &line).ok() &&
+          (line.available_cents() < 0 || line.reserved_cents() + line.committed_cents() > line.ceiling_cents())) {
+        ++overspent;
+      }
+    }
+    std::cout << "  overspent lines: " << overspent << "\n";
+    return overspent > 0 ? 1 : 0;
+  };
+  return scenario;
+}
+
+absl::StatusOr<Scenario> CaseOrMonitorScenario(const std::string& name, const herstel::TokenKey& key) {
+  const std::string address = absl::GetFlag(FLAGS_address);
+  const int channels = absl::GetFlag(FLAGS_channels);
+  const std::string token = Mint(key, v1::ROLE_OPERATOR, "loadgen-operator", "NCG");
+  const std::string municipality = absl::GetFlag(FLAGS_municipality);
+  if (name == "monitor") {
+    auto pool = std::make_shared<StubPool<v1::ReportingService>>(address, channels);
+    return Scenario{name, {name}, [pool, token, municipality](int caller, int64_t) {
+                      return Only(GetMonitor(pool->For(caller), token, municipality));
+                    }};
+  }
+  auto pool = std::make_shared<StubPool<v1::CaseService>>(address, channels);
+  if (name == "case-list") {
+    return Scenario{name, {name}, [pool, token, municipality](int caller, int64_t sequence) {
+                      static const char* const kPhases[] = {"PHASE_INTAKE", "PHASE_INSPECTION", "PHASE_ASSESSMENT",
+                                                            "PHASE_PLAN", "PHASE_EXECUTION"};
+                      return Only(ListCases(pool->For(caller), token,
+                                            absl::StrCat("municipality=", municipality,
+                                                         " AND phase=", kPhases[(caller + sequence) % 5])));
+                    }};
+  }
+  absl::StatusOr<std::vector<v1::Case>> cases = ListCaseSample(pool->For(0), token, absl::GetFlag(FLAGS_sample));
+  if (!cases.ok()) return cases.status();
+  if (cases->empty())
+    return absl::FailedPreconditionError("the case-service holds no cases; load the demo region first");
+  auto names = std::make_shared<std::vector<std::string>>();
+  for (const v1::Case& one : *cases) names->push_back(one.name());
+  return Scenario{name, {name}, [pool, token, names](int caller, int64_t sequence) {
+                    v1::Case answer;
+                    return Only(GetCase(pool->For(caller), token,
+                                        (*names)[(caller * 7919 + sequence * 104729) % names->size()], &answer));
+                  }};
+}
+
+absl::StatusOr<Scenario> SuiteScenario(const herstel::TokenKey& key, int callers, int64_t run_seconds) {
+  absl::StatusOr<std::vector<int>> weights = ParseMix(absl::GetFlag(FLAGS_mix));
+  if (!weights.ok()) return weights.status();
+  absl::StatusOr<herstel::demo::Region> loaded = herstel::demo::Region::Load(absl::GetFlag(FLAGS_reference_file));
+  if (!loaded.ok()) return loaded.status();
+  auto region = std::make_shared<herstel::demo::Region>(std::move(*loaded));
+  SuiteOptions options;
+  options.case_address = absl::GetFlag(FLAGS_case_address);
+  options.mandate_address = absl::GetFlag(FLAGS_mandate_address);
+  options.escalation_address = absl::GetFlag(FLAGS_escalation_address);
+  options.reporting_address = absl::GetFlag(FLAGS_reporting_address);
+  options.channels = absl::GetFlag(FLAGS_channels);
+  options.case_sample = absl::GetFlag(FLAGS_sample);
+  options.weights = *weights;
+  options.run_number = run_seconds;
+  absl::StatusOr<std::unique_ptr<Suite>> prepared = Suite::Prepare(options, key, *region, callers);
+  if (!prepared.ok()) return prepared.status();
+  std::shared_ptr<Suite> suite = std::move(*prepared);
+  std::cout << "suite: " << suite->Describe() << "\n";
+  // The suite keeps a reference to the region: the lambda keeps both alive.
+  return Scenario{"suite", SuiteKindNames(),
+                  [suite, region](int caller, int64_t sequence) { return suite->Run(caller, sequence); }};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  const std::string scenario = absl::GetFlag(FLAGS_scenario);
-  const int callers = absl::GetFlag(FLAGS_callers);
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_channels)); ++i) {
-    grpc::ChannelArguments arguments;
-    arguments.SetInt("grpc.channel_id", i);  // distinct channels, distinct connections
-    channels.push_back(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_address),
-                                                 grpc::InsecureChannelCredentials(), arguments));
-  }
-  auto channel_of = [&](int caller) { return channels[caller % channels.size()]; };
+  const std::string name = absl::GetFlag(FLAGS_scenario);
+  const int callers = std::max(1, absl::GetFlag(FLAGS_callers));
+  const absl::Time now = absl::Now();
+  const std::string run = absl::StrCat(absl::ToUnixMillis(now));
 
   std::unique_ptr<herstel::TokenKey> key;
-  if (scenario != "empty") {
+  if (name != "empty") {
     absl::StatusOr<herstel::TokenKey> loaded = herstel::TokenKey::FromFile(absl::GetFlag(FLAGS_key_file));
     if (!loaded.ok()) {
       std::cerr << loaded.status() << "\n";
@@ -115,191 +219,25 @@ int main(int argc, char** argv) {
     }
     key = std::make_unique<herstel::TokenKey>(*loaded);
   }
-  const std::string run = absl::StrCat(absl::ToUnixMillis(absl::Now()));
 
-  Operation operation;
-  std::vector<std::string> lines;
-  std::string operator_token, service_token;
-  if (scenario == "empty") {
-    operation = [&](int caller, int64_t) {
-      auto stub = grpc::health::v1::Health::NewStub(channel_of(caller));
-      grpc::ClientContext context;
-      grpc::health::v1::HealthCheckRequest request;
-      grpc::health::v1::HealthCheckResponse response;
-      return stub->Check(&context, request, &response);
-    };
-  } else if (scenario == "mandate-check" || scenario == "mandate-reserve-commit") {
-    operator_token = Mint(*key, herstel::v1::ROLE_OPERATOR, "loadgen-operator", "NCG");
-    service_token = Mint(*key, herstel::v1::ROLE_SERVICE, "loadgen", "herstel");
-    int line_count = scenario == "mandate-check" ? 0 : std::max(1, absl::GetFlag(FLAGS_lines));
-    auto stub = MandateService::NewStub(channels[0]);
-    for (int i = 0; i < line_count; ++i) {
-      herstel::v1::CreateBudgetLineRequest request;
-      request.set_budget_line_id(absl::StrCat("load-", run, "-", i));
-      request.set_request_id(absl::StrCat("load-", run, "-line-", i));
-      auto* line = request.mutable_budget_line();
-      line->set_display_name("Load test line");
-      line->set_source(herstel::v1::BUDGET_SOURCE_SAFETY);
-      line->set_owner("NCG");
-      line->set_municipality(kMunicipality);
-      line->set_year(2026);
-      line->set_ceiling_cents(1'000'000'000'000);
-      grpc::ClientContext context;
-      context.AddMetadata("authorization", "Bearer " + operator_token);
-      herstel::v1::BudgetLine created;
-      grpc::Status status = stub->CreateBudgetLine(&context, request, &created);
-      if (!status.ok()) {
-        std::cerr << "cannot create budget lines: " << status.error_message() << "\n";
-        return 1;
-      }
-      lines.push_back(created.name());
-    }
-    std::vector<std::string> tokens;
-    for (int i = 0; i < callers; ++i) {
-      tokens.push_back(Mint(*key, herstel::v1::ROLE_NCG_RESIDENT_CASE_MANAGER, absl::StrCat("cm-", i), "NCG"));
-    }
-    if (scenario == "mandate-check") {
-      operation = [&, tokens](int caller, int64_t sequence) {
-        auto stub = MandateService::NewStub(channel_of(caller));
-        grpc::ClientContext context;
-        context.AddMetadata("authorization", "Bearer " + tokens[caller]);
-        herstel::v1::CheckDecisionRequest request;
-        request.set_kind(herstel::v1::DECISION_KIND_CUSTOM_SOLUTION);
-        request.set_amount_cents(4'200'000);
-        request.set_municipality(kMunicipality);
-        request.set_request_id(absl::StrCat(run, "-check-", caller, "-", sequence));
-        herstel::v1::CheckDecisionResponse response;
-        return stub->CheckDecision(&context, request, &response);
-      };
-    } else {
-      operation = [&, tokens](int caller, int64_t sequence) {
-        auto stub = MandateService::NewStub(channel_of(caller));
-        herstel::v1::CheckAndReserveRequest reserve;
-        reserve.set_kind(herstel::v1::DECISION_KIND_CUSTOM_SOLUTION);
-        reserve.set_municipality(kMunicipality);
-        auto* part = reserve.add_lines();
-        part->set_budget_line(lines[(caller * 7919 + sequence) % lines.size()]);
-        part->set_amount_cents(100'000);
-        reserve.set_reference("loadgen");
-        reserve.set_request_id(absl::StrCat(run, "-reserve-", caller, "-", sequence));
-        herstel::v1::CheckAndReserveResponse reserved;
-        grpc::ClientContext reserve_context;
-        reserve_context.AddMetadata("authorization", "Bearer " + tokens[caller]);
-        grpc::Status status = stub->CheckAndReserve(&reserve_context, reserve, &reserved);
-        if (!status.ok() || !reserved.result().allowed()) return status;
-        herstel::v1::CommitReservationRequest commit;
-        commit.set_name(reserved.reservation().name());
-        commit.set_request_id(absl::StrCat(run, "-commit-", caller, "-", sequence));
-        herstel::v1::Reservation committed;
-        grpc::ClientContext commit_context;
-        commit_context.AddMetadata("authorization", "Bearer " + tokens[caller]);
-        return stub->CommitReservation(&commit_context, commit, &committed);
-      };
-    }
-  } else if (scenario == "case-get" || scenario == "case-list" || scenario == "monitor") {
-    operator_token = Mint(*key, herstel::v1::ROLE_OPERATOR, "loadgen-operator", "NCG");
-    std::vector<std::string> cases;
-    if (scenario == "case-get") {
-      auto stub = herstel::v1::CaseService::NewStub(channels[0]);
-      herstel::v1::ListCasesRequest list;
-      list.set_page_size(1000);
-      list.set_order_by("create_time");
-      while (static_cast<int>(cases.size()) < absl::GetFlag(FLAGS_sample)) {
-        grpc::ClientContext context;
-        context.AddMetadata("authorization", "Bearer " + operator_token);
-        herstel::v1::ListCasesResponse page;
-        grpc::Status status = stub->ListCases(&context, list, &page);
-        if (!status.ok()) {
-          std::cerr << "cannot list cases: " << status.error_message() << "\n";
-          return 1;
-        }
-        for (const auto& one : page.cases()) cases.push_back(one.name());
-        if (page.next_page_token().empty()) break;
-        list.set_page_token(page.next_page_token());
-      }
-      if (cases.empty()) {
-        std::cerr << "the case-service holds no cases; load the demo region first\n";
-        return 1;
-      }
-    }
-    const std::string municipality = absl::GetFlag(FLAGS_municipality);
-    if (scenario == "case-get") {
-      operation = [&, cases](int caller, int64_t sequence) {
-        auto stub = herstel::v1::CaseService::NewStub(channel_of(caller));
-        grpc::ClientContext context;
-        context.AddMetadata("authorization", "Bearer " + operator_token);
-        herstel::v1::GetCaseRequest request;
-        request.set_name(cases[(caller * 7919 + sequence * 104729) % cases.size()]);
-        herstel::v1::Case response;
-        return stub->GetCase(&context, request, &response);
-      };
-    } else if (scenario == "case-list") {
-      operation = [&, municipality](int caller, int64_t sequence) {
-        static const char* const kPhases[] = {"PHASE_INTAKE", "PHASE_INSPECTION", "PHASE_ASSESSMENT",
-                                              "PHASE_PLAN", "PHASE_EXECUTION"};
-        auto stub = herstel::v1::CaseService::NewStub(channel_of(caller));
-        grpc::ClientContext context;
-        context.AddMetadata("authorization", "Bearer " + operator_token);
-        herstel::v1::ListCasesRequest request;
-        request.set_page_size(50);
-        request.set_filter(absl::StrCat("municipality=", municipality, " AND phase=",
-                                        kPhases[(caller + sequence) % 5]));
-        herstel::v1::ListCasesResponse response;
-        return stub->ListCases(&context, request, &response);
-      };
-    } else {
-      operation = [&, municipality](int caller, int64_t) {
-        auto stub = herstel::v1::ReportingService::NewStub(channel_of(caller));
-        grpc::ClientContext context;
-        context.AddMetadata("authorization", "Bearer " + operator_token);
-        herstel::v1::GetMonitorRequest request;
-        request.mutable_scope()->set_municipality(municipality);
-        herstel::v1::Monitor response;
-        return stub->GetMonitor(&context, request, &response);
-      };
-    }
-  } else {
-    std::cerr << "unknown scenario '" << scenario << "'\n";
-    return 2;
+  absl::StatusOr<Scenario> scenario = absl::InvalidArgumentError(absl::StrCat("unknown scenario '", name, "'"));
+  if (name == "empty") {
+    scenario = EmptyScenario(absl::GetFlag(FLAGS_address));
+  } else if (name == "mandate-check" || name == "mandate-reserve-commit") {
+    scenario = MandateScenario(name, *key, callers, run);
+  } else if (name == "case-get" || name == "case-list" || name == "monitor") {
+    scenario = CaseOrMonitorScenario(name, *key);
+  } else if (name == "suite") {
+    scenario = SuiteScenario(*key, callers, absl::ToUnixSeconds(now));
+  }
+  if (!scenario.ok()) {
+    std::cerr << "herstel-loadgen: " << scenario.status().message() << "\n";
+    return scenario.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
 
-  std::vector<Outcome> outcomes(callers);
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  absl::Time start = absl::Now();
-  for (int caller = 0; caller < callers; ++caller) {
-    threads.emplace_back([&, caller] {
-      for (int64_t sequence = 0; !stop.load(); ++sequence) {
-        absl::Time begun = absl::Now();
-        grpc::Status status = operation(caller, sequence);
-        outcomes[caller].latencies_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - begun));
-        if (!status.ok()) outcomes[caller].errors[absl::StrCat("code ", status.error_code())]++;
-      }
-    });
-  }
-  absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_seconds)));
-  stop.store(true);
-  for (auto& thread : threads) thread.join();
-  absl::Duration elapsed = absl::Now() - start;
-  Report(absl::StrCat(scenario, lines.empty() ? "" : absl::StrCat(" lines=", lines.size())), callers, elapsed,
-         outcomes);
-
-  if (!lines.empty()) {
-    auto stub = MandateService::NewStub(channels[0]);
-    int overspent = 0;
-    for (const std::string& name : lines) {
-      grpc::ClientContext context;
-      context.AddMetadata("authorization", "Bearer " + operator_token);
-      herstel::v1::GetBudgetLineRequest request;
-      request.set_name(name);
-      herstel::v1::BudgetLine line;
-      if (stub->GetBudgetLine(&context, request, &line).ok() &&
-          (line.available_cents() < 0 || line.reserved_cents() + line.committed_cents() > line.ceiling_cents())) {
-        ++overspent;
-      }
-    }
-    std::cout << "  overspent lines: " << overspent << "\n";
-    if (overspent > 0) return 1;
-  }
-  return 0;
+  LoopResult result = RunClosedLoop(callers, absl::Seconds(absl::GetFlag(FLAGS_seconds)),
+                                    std::max<int64_t>(1, absl::GetFlag(FLAGS_max_operations)), scenario->kinds.size(),
+                                    scenario->operation);
+  std::cout << FormatReport(scenario->label, callers, scenario->kinds, result);
+  return scenario->after();
 }
