@@ -82,7 +82,7 @@ psql -q "$base/direct" -c "INSERT INTO budget_lines (id, source, owner, municipa
   '\\x00'::bytea FROM generate_series(0, 999) AS i"
 for lines in 1 1000; do
   printf 'pgbench, direct SQL,   %4d line(s): ' "$lines"
-  "$bin/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c "$callers" -j 2 -T "$seconds" \
+  "$bin/pgbench" -n -M prepared -h 127.0.0.1 -p "$port" -U postgres -c "$callers" -j 2 -T "$seconds" \
     --max-tries=1000 -D lines="$lines" -f mandate-service/bench/reserve_commit.pgbench direct 2>&1 |
     awk '/^tps/ {tps=$3} /latency average/ {avg=$4} /number of failed/ {failed=$5}
          /number of transactions retried/ {retried=$5} /total number of retries/ {retries=$5}

@@ -28,21 +28,12 @@ METRICS_BASE="${HERSTEL_BENCH_METRICS_BASE:-9560}"
 DATA="$(mktemp -d /tmp/herstel-bench-suite.XXXXXX)"
 (umask 077 && openssl rand -base64 48 > "$DATA/token.key")
 
-SERVICES=(case mandate escalation reporting)
-declare -A OFFSET=([case]=1 [mandate]=2 [escalation]=3 [reporting]=4)
-address() { echo "127.0.0.1:$((GRPC_BASE + OFFSET[$1]))"; }
-declare -A PEERS=(
-  [case]="--mandate_address=$(address mandate) --escalation_address=$(address escalation)"
-  [mandate]=""
-  [escalation]="--mandate_address=$(address mandate)"
-  [reporting]="--case_address=$(address case) --mandate_address=$(address mandate) --escalation_address=$(address escalation)"
-)
-PIDS=()
+source tools/scripts/services.sh
+address() { herstel_address "$1"; }
 stop_all() {
   local status=$?
   trap - EXIT
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  herstel_stop_services
   if ((status == 0)) && [[ "${HERSTEL_BENCH_KEEP:-0}" != 1 ]]; then
     rm -rf "$DATA"
   else
@@ -51,30 +42,7 @@ stop_all() {
   exit "$status"
 }
 trap stop_all EXIT
-
-for service in "${SERVICES[@]}"; do
-  # shellcheck disable=SC2086  # PEERS holds several flags, split on purpose
-  "$BUILD/${service}-service/${service}-service" \
-    --listen="$(address "$service")" \
-    --metrics_listen="127.0.0.1:$((METRICS_BASE + OFFSET[$service]))" \
-    --store="$DATA/${service}.db" \
-    --token_key_file="$DATA/token.key" \
-    ${PEERS[$service]} \
-    2>>"$DATA/${service}.log" &
-  PIDS+=($!)
-done
-for service in "${SERVICES[@]}"; do
-  for attempt in $(seq 1 100); do
-    if "$BUILD/tools/herstelctl/herstelctl" health "$(address "$service")" --timeout_ms=500 >/dev/null 2>&1; then
-      break
-    fi
-    if ((attempt == 100)); then
-      echo "bench-suite: ${service}-service did not become healthy; see $DATA/${service}.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-done
+herstel_start_services "$BUILD" "$DATA" "$GRPC_BASE" "$METRICS_BASE"
 
 "$BUILD/tools/demo/herstel-demo" --key_file="$DATA/token.key" --seed=1 --cases="${HERSTEL_DEMO_CASES:-300}" \
   --case_address="$(address case)" --mandate_address="$(address mandate)" \
