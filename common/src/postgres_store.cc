@@ -1,5 +1,6 @@
 #include "postgres_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
@@ -40,7 +41,12 @@ constexpr int64_t kMigrationLockKey = 0x4865727374656c;  // "Herstel"
 
 struct TranslatedSql {
   std::string text;
+  // The highest `?N` the portable SQL names: how many values it binds.
   int parameter_count = 0;
+  // PostgreSQL numbers only the parameters the SQL uses, densely, in the
+  // order they first appear (it cannot type one that is never used):
+  // $k is bound to portable parameter used[k-1].
+  std::vector<int> used;
 };
 
 bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -89,7 +95,9 @@ TranslatedSql Translate(absl::string_view sql, const std::vector<std::string>& c
       int index = out.parameter_count + 1;
       if (end > i + 1) (void)absl::SimpleAtoi(sql.substr(i + 1, end - i - 1), &index);
       out.parameter_count = std::max(out.parameter_count, index);
-      absl::StrAppend(&out.text, "$", index,
+      auto seen = std::find(out.used.begin(), out.used.end(), index);
+      if (seen == out.used.end()) seen = out.used.insert(out.used.end(), index);
+      absl::StrAppend(&out.text, "$", seen - out.used.begin() + 1,
                       index <= static_cast<int>(casts.size()) ? casts[index - 1] : "");
       i = end;
     } else if (c == ';') {
@@ -144,7 +152,8 @@ class PostgresStatement : public StatementBackend {
   PostgresStatement(PostgresConnection& connection, std::string sql)
       : connection_(connection),
         sql_(std::move(sql)),
-        parameter_count_(Translate(sql_, {}).parameter_count) {}
+        parameter_count_(Translate(sql_, {}).parameter_count),
+        used_(Translate(sql_, {}).used) {}
 
   void BindInt(int index, int64_t value) override { Set(index, 'i', absl::StrCat(value)); }
   void BindText(int index, absl::string_view text) override { Set(index, 't', std::string(text)); }
@@ -200,6 +209,7 @@ class PostgresStatement : public StatementBackend {
   PostgresConnection& connection_;
   const std::string sql_;
   const int parameter_count_;
+  const std::vector<int> used_;
   // Per parameter: 'i'nteger, 't'ext, 'b'lob or 'n'ull, and its text form.
   std::string types_ = std::string(parameter_count_, 'n');
   std::vector<std::string> values_ = std::vector<std::string>(parameter_count_);
@@ -277,7 +287,8 @@ class PostgresConnection : public TransactionBackend {
   int64_t ChangedRows() override { return changed_rows_; }
 
   // Prepares (once per connection and signature) and runs a statement.
-  absl::StatusOr<pqxx::result> RunPrepared(absl::string_view sql, const std::string& signature,
+  absl::StatusOr<pqxx::result> RunPrepared(absl::string_view sql, const std::vector<int>& used,
+                                           const std::string& signature,
                                            std::unordered_map<std::string, std::string>& names,
                                            const std::vector<std::string>& values) {
     auto named = names.find(signature);
@@ -296,8 +307,8 @@ class PostgresConnection : public TransactionBackend {
       named = names.emplace(signature, name).first;
     }
     std::vector<const char*> parameters;
-    for (size_t i = 0; i < values.size(); ++i) {
-      parameters.push_back(signature[i] == 'n' ? nullptr : values[i].c_str());
+    for (int index : used) {
+      parameters.push_back(signature[index - 1] == 'n' ? nullptr : values[index - 1].c_str());
     }
     return Run(sql, [&] {
       return transaction_->exec_prepared(named->second,
@@ -352,7 +363,7 @@ class PostgresConnection : public TransactionBackend {
 absl::StatusOr<bool> PostgresStatement::Step() {
   if (executed_) return ++row_ < result_.size();
   HERSTEL_ASSIGN_OR_RETURN(result_,
-                           connection_.RunPrepared(sql_, types_, prepared_names_, values_));
+                           connection_.RunPrepared(sql_, used_, types_, prepared_names_, values_));
   executed_ = true;
   row_ = 0;
   return !result_.empty();

@@ -18,8 +18,10 @@ namespace herstel {
 absl::StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& uri,
                                                          const MigrationSet& service_migrations);
 
-// The PostgreSQL form of portable SQL, with each parameter `?`/`?N` written
-// as `$N` followed by `casts[N-1]` (for example "::int8"; empty for none).
+// The PostgreSQL form of portable SQL. Parameters `?`/`?N` become `$1`,
+// `$2`... in the order they first appear (PostgreSQL cannot type a parameter
+// the SQL never uses, which SQLite allows), each followed by `casts[N-1]`
+// (for example "::int8"; empty for none).
 // Rewrites INTEGER, BLOB, REAL, INTEGER PRIMARY KEY, WITHOUT ROWID,
 // INSERT OR IGNORE and VIRTUAL (generated columns), and drops INDEXED BY
 // hints, outside string literals. Exposed for its unit test.

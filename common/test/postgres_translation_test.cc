@@ -8,10 +8,12 @@ namespace {
 TEST(PostgresTranslationTest, NumbersParametersAndAddsTheirCasts) {
   EXPECT_EQ(TranslateSqlForPostgres("SELECT a FROM t WHERE b = ? AND c = ?", {"::int8", "::text"}),
             "SELECT a FROM t WHERE b = $1::int8 AND c = $2::text");
-  EXPECT_EQ(TranslateSqlForPostgres("UPDATE t SET a = ?2 WHERE b = ?1 OR c = ?1"),
-            "UPDATE t SET a = $2 WHERE b = $1 OR c = $1");
-  // A bare `?` after numbered ones takes the next number, as in SQLite.
-  EXPECT_EQ(TranslateSqlForPostgres("SELECT ?3, ?"), "SELECT $3, $4");
+  // Numbered in the order of first use; casts follow the portable numbers.
+  EXPECT_EQ(TranslateSqlForPostgres("UPDATE t SET a = ?2 WHERE b = ?1 OR c = ?1", {"::text", "::int8"}),
+            "UPDATE t SET a = $1::int8 WHERE b = $2::text OR c = $2::text");
+  // Unused parameters are left out; a bare `?` after numbered ones takes the
+  // next portable number, as in SQLite.
+  EXPECT_EQ(TranslateSqlForPostgres("SELECT ?3, ? LIMIT ?8"), "SELECT $1, $2 LIMIT $3");
 }
 
 TEST(PostgresTranslationTest, LeavesLiteralsQuotedNamesAndCommentsAlone) {
