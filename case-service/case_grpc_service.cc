@@ -156,6 +156,12 @@ constexpr size_t kMaxNameLength = 200;
 constexpr size_t kMaxReferenceLength = 128;
 constexpr int kMaxImportRowsPerMessage = 1000;
 constexpr int kMaxImportErrors = 10000;
+// Validated rows are written in transactions of about this many rows (a few
+// messages): every row dirties a page of each list index, and a page dirtied
+// by several rows of one transaction is written to the log once, so larger
+// writes cost fewer pages a row. It also bounds how long an import holds the
+// writer from the service's other writes.
+constexpr size_t kImportRowsPerWrite = 5000;
 
 ContactPerson ContactOf(const v1::CaseContactPerson& person) {
   return ContactPerson{person.subject(), person.role(), person.organisation()};
@@ -319,31 +325,26 @@ absl::Status ValidateNewCase(v1::Case& record, const ReferenceData& reference, c
   return absl::OkStatus();
 }
 
-// The transaction part of creating a case: one address, one case; the
-// empty draft plan; personal data apart; the first contact assignment; the
-// event. Answers ALREADY_EXISTS (ADDRESS_HAS_CASE or EXTERNAL_REFERENCE_EXISTS).
-absl::StatusOr<int64_t> InsertNewCase(Transaction& tx, v1::Case& record,
-                                      const v1::CasePersonalData* personal_data,
-                                      const EventOrigin& origin, bool imported, absl::Time now) {
-  const v1::CaseAddress& address = record.address();
+// One address, one case: ALREADY_EXISTS (ADDRESS_HAS_CASE) naming the case
+// that holds the address.
+absl::Status CheckAddressIsFree(Transaction& tx, const v1::CaseAddress& address) {
   HERSTEL_ASSIGN_OR_RETURN(std::optional<int64_t> existing,
                            FindCaseByAddress(tx, address.postcode(), address.house_number(),
                                              address.house_number_addition()));
-  if (existing.has_value()) {
-    return DomainError(absl::StatusCode::kAlreadyExists, "ADDRESS_HAS_CASE",
-                       absl::StrCat("this address already has a case, ", CaseName(*existing),
-                                    ": one home, one case"),
-                       {{"existing_case", CaseName(*existing)}});
-  }
-  if (!record.external_reference().empty()) {
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<int64_t> same,
-                             FindCaseByExternalReference(tx, record.external_reference()));
-    if (same.has_value()) {
-      return DomainError(absl::StatusCode::kAlreadyExists, "EXTERNAL_REFERENCE_EXISTS",
-                         absl::StrCat("external_reference is already used by ", CaseName(*same)),
-                         {{"existing_case", CaseName(*same)}});
-    }
-  }
+  if (!existing.has_value()) return absl::OkStatus();
+  return DomainError(absl::StatusCode::kAlreadyExists, "ADDRESS_HAS_CASE",
+                     absl::StrCat("this address already has a case, ", CaseName(*existing),
+                                  ": one home, one case"),
+                     {{"existing_case", CaseName(*existing)}});
+}
+
+// The rows of a new case that has passed the address and external-reference
+// checks: the case, the empty draft plan, personal data apart, the first
+// contact assignment and the event. Nothing here refuses a row, so an import
+// needs no savepoint per row.
+absl::StatusOr<int64_t> StoreNewCase(Transaction& tx, v1::Case& record,
+                                     const v1::CasePersonalData* personal_data,
+                                     const EventOrigin& origin, bool imported, absl::Time now) {
   HERSTEL_ASSIGN_OR_RETURN(int64_t case_id, InsertCase(tx, record));
   Versioned<v1::CasePlan> plan;
   plan.record.set_status(v1::CASE_PLAN_STATUS_DRAFT);
@@ -361,7 +362,7 @@ absl::StatusOr<int64_t> InsertNewCase(Transaction& tx, v1::Case& record,
   first.set_reason(imported ? "imported with the case" : "first contact person of the case");
   *first.mutable_handover_time() = ToTimestamp(now);
   first.set_recorded_by(origin.actor);
-  HERSTEL_RETURN_IF_ERROR(InsertHandover(tx, case_id, first));
+  HERSTEL_RETURN_IF_ERROR(InsertHandoverNumbered(tx, case_id, 1, first));
   v1::CaseCreated created;
   created.set_case_(record.name());
   created.set_municipality(record.municipality());
@@ -378,6 +379,102 @@ absl::StatusOr<int64_t> InsertNewCase(Transaction& tx, v1::Case& record,
   created.set_imported(imported);
   HERSTEL_RETURN_IF_ERROR(AppendEvent(tx, created, record.name(), origin).status());
   return case_id;
+}
+
+// Creating one case: the checks, then the rows. Answers ALREADY_EXISTS
+// (ADDRESS_HAS_CASE or EXTERNAL_REFERENCE_EXISTS).
+absl::StatusOr<int64_t> InsertNewCase(Transaction& tx, v1::Case& record,
+                                      const v1::CasePersonalData* personal_data,
+                                      const EventOrigin& origin, absl::Time now) {
+  HERSTEL_RETURN_IF_ERROR(CheckAddressIsFree(tx, record.address()));
+  if (!record.external_reference().empty()) {
+    HERSTEL_ASSIGN_OR_RETURN(std::optional<int64_t> same,
+                             FindCaseByExternalReference(tx, record.external_reference()));
+    if (same.has_value()) {
+      return DomainError(absl::StatusCode::kAlreadyExists, "EXTERNAL_REFERENCE_EXISTS",
+                         absl::StrCat("external_reference is already used by ", CaseName(*same)),
+                         {{"existing_case", CaseName(*same)}});
+    }
+  }
+  return StoreNewCase(tx, record, personal_data, origin, /*imported=*/false, now);
+}
+
+// ---- Bulk import -----------------------------------------------------------------
+
+// A row that passed validation, waiting to be written.
+struct ImportRow {
+  int64_t row_number = 0;
+  v1::Case record;
+  std::optional<v1::CasePersonalData> personal;
+  absl::Time validated_at;
+};
+
+// What one write of import rows did.
+struct ImportOutcome {
+  int64_t imported = 0;
+  int64_t existing = 0;
+  std::vector<v1::BulkImportRowError> refused;
+};
+
+// The report of a row refused before the store saw it.
+v1::BulkImportRowError InvalidRowError(const v1::BulkImportCaseRow& row, const absl::Status& status) {
+  v1::BulkImportRowError error;
+  error.set_row_number(row.row_number());
+  error.set_external_reference(row.case_().external_reference());
+  std::optional<v1::ErrorDetail> detail = GetErrorDetail(status);
+  bool unknown_municipality = false;
+  if (detail.has_value()) {
+    *error.mutable_field_violations() = detail->field_violations();
+    for (const v1::FieldViolation& violation : detail->field_violations()) {
+      if (violation.field() == "case.municipality") unknown_municipality = true;
+    }
+  }
+  error.set_reason(unknown_municipality ? "UNKNOWN_MUNICIPALITY"
+                   : status.code() == absl::StatusCode::kPermissionDenied
+                       ? "OUTSIDE_MUNICIPALITY_SCOPE"
+                       : "INVALID_ROW");
+  return error;
+}
+
+// Writes validated rows in one transaction. Every refusal (the row is there
+// already, or its address has another case) is found by a lookup before the
+// row writes anything, so a refused row never takes the good rows with it and
+// no row needs a savepoint of its own. A store error fails the whole write.
+absl::StatusOr<ImportOutcome> WriteImportRows(Store& store, const std::vector<ImportRow>& rows,
+                                              const EventOrigin& origin) {
+  ImportOutcome outcome;
+  HERSTEL_RETURN_IF_ERROR(store.Write([&](Transaction& tx) -> absl::Status {
+    outcome = ImportOutcome();
+    for (const ImportRow& row : rows) {
+      HERSTEL_ASSIGN_OR_RETURN(std::optional<int64_t> known,
+                               FindCaseByExternalReference(tx, row.record.external_reference()));
+      if (known.has_value()) {
+        ++outcome.existing;
+        continue;
+      }
+      absl::Status free = CheckAddressIsFree(tx, row.record.address());
+      if (free.code() == absl::StatusCode::kAlreadyExists) {
+        v1::BulkImportRowError error;
+        error.set_row_number(row.row_number);
+        error.set_external_reference(row.record.external_reference());
+        std::optional<v1::ErrorDetail> detail = GetErrorDetail(free);
+        error.set_reason(detail.has_value() ? detail->reason() : "ADDRESS_HAS_CASE");
+        if (detail.has_value() && detail->metadata().count("existing_case")) {
+          error.set_existing_case(detail->metadata().at("existing_case"));
+        }
+        outcome.refused.push_back(std::move(error));
+        continue;
+      }
+      HERSTEL_RETURN_IF_ERROR(free);
+      v1::Case record = row.record;
+      HERSTEL_RETURN_IF_ERROR(StoreNewCase(tx, record, row.personal ? &*row.personal : nullptr,
+                                           origin, /*imported=*/true, row.validated_at)
+                                  .status());
+      ++outcome.imported;
+    }
+    return absl::OkStatus();
+  }));
+  return outcome;
 }
 
 }  // namespace
@@ -412,7 +509,7 @@ grpc::Status CaseGrpcService::CreateCase(ServerContext* context, const v1::Creat
                            v1::Case created = record;
                            HERSTEL_RETURN_IF_ERROR(
                                InsertNewCase(tx, created, personal ? &*personal : nullptr,
-                                             OriginOf(caller, request->request_id()), false, now)
+                                             OriginOf(caller, request->request_id()), now)
                                    .status());
                            PresentCase(created, 1, now);
                            *response = created;
@@ -530,11 +627,9 @@ grpc::Status CaseGrpcService::ListCases(ServerContext* context, const v1::ListCa
     HERSTEL_ASSIGN_OR_RETURN(query.after_key, DecodePageToken(request->page_token(), page_query));
     return store_.Read([&](Transaction& tx) -> absl::Status {
       HERSTEL_ASSIGN_OR_RETURN(CasePage page, case_service::ListCases(tx, query));
-      for (v1::Case& record : page.cases) {
-        int64_t version = 0;
-        absl::SimpleAtoi(record.etag(), &version);
-        PresentCase(record, version, now);
-        *response->add_cases() = std::move(record);
+      for (Versioned<v1::Case>& stored : page.cases) {
+        PresentCase(stored.record, stored.version, now);
+        *response->add_cases() = std::move(stored.record);
       }
       if (!page.last_key.empty()) {
         response->set_next_page_token(EncodePageToken(page.last_key, page_query));
@@ -1100,6 +1195,24 @@ grpc::Status CaseGrpcService::BulkImportCases(ServerContext* context,
         response->set_errors_truncated(true);
       }
     };
+    // Rows validated (outside the write lock) and waiting to be written.
+    std::vector<ImportRow> ready;
+    auto write_ready = [&]() -> absl::Status {
+      if (ready.empty()) return absl::OkStatus();
+      absl::StatusOr<ImportOutcome> outcome =
+          WriteImportRows(store_, ready, OriginOf(caller, request_id));
+      ready.clear();
+      if (!outcome.ok()) {
+        return absl::Status(outcome.status().code(),
+                            absl::StrCat("import stopped at a store error after ",
+                                         response->imported_count(),
+                                         " rows were committed: ", outcome.status().message()));
+      }
+      response->set_imported_count(response->imported_count() + outcome->imported);
+      response->set_existing_count(response->existing_count() + outcome->existing);
+      for (v1::BulkImportRowError& error : outcome->refused) add_error(std::move(error));
+      return absl::OkStatus();
+    };
     v1::BulkImportCasesRequest message;
     while (reader->Read(&message)) {
       if (first) {
@@ -1108,20 +1221,14 @@ grpc::Status CaseGrpcService::BulkImportCases(ServerContext* context,
         first = false;
       }
       if (message.rows_size() > kMaxImportRowsPerMessage) {
+        HERSTEL_RETURN_IF_ERROR(write_ready());
         return FieldError("rows", absl::StrCat("at most ", kMaxImportRowsPerMessage,
                                                " rows per message; rows committed so far are kept"));
       }
       absl::Time now = absl::Now();
-      // Validate outside the write lock; rows that pass are written together.
-      struct ReadyRow {
-        const v1::BulkImportCaseRow* row;
-        v1::Case record;
-        std::optional<v1::CasePersonalData> personal;
-      };
-      std::vector<ReadyRow> ready;
       for (const v1::BulkImportCaseRow& row : message.rows()) {
         response->set_received_count(response->received_count() + 1);
-        ReadyRow candidate{&row, row.case_(), std::nullopt};
+        ImportRow candidate{row.row_number(), row.case_(), std::nullopt, now};
         absl::Status valid = ValidateNewCase(candidate.record, reference_, caller, true, now, "case.");
         if (valid.ok() && row.has_personal_data()) {
           candidate.personal = row.personal_data();
@@ -1129,81 +1236,14 @@ grpc::Status CaseGrpcService::BulkImportCases(ServerContext* context,
         }
         if (valid.ok()) valid = CheckScope(caller, candidate.record.municipality(), CaseAction::kBulkImport);
         if (!valid.ok()) {
-          v1::BulkImportRowError error;
-          error.set_row_number(row.row_number());
-          error.set_external_reference(row.case_().external_reference());
-          std::optional<v1::ErrorDetail> detail = GetErrorDetail(valid);
-          bool unknown_municipality = false;
-          if (detail.has_value()) {
-            *error.mutable_field_violations() = detail->field_violations();
-            for (const v1::FieldViolation& violation : detail->field_violations()) {
-              if (violation.field() == "case.municipality") unknown_municipality = true;
-            }
-          }
-          error.set_reason(unknown_municipality ? "UNKNOWN_MUNICIPALITY"
-                           : valid.code() == absl::StatusCode::kPermissionDenied
-                               ? "OUTSIDE_MUNICIPALITY_SCOPE"
-                               : "INVALID_ROW");
-          add_error(std::move(error));
+          add_error(InvalidRowError(row, valid));
           continue;
         }
         ready.push_back(std::move(candidate));
       }
-      if (ready.empty()) continue;
-      // One transaction per message; a savepoint per row, so a row refused
-      // by the store never takes the good rows with it.
-      std::vector<v1::BulkImportRowError> batch_errors;
-      int64_t imported = 0;
-      int64_t existing = 0;
-      absl::Status written = store_.Write([&](Transaction& tx) -> absl::Status {
-        batch_errors.clear();
-        imported = 0;
-        existing = 0;
-        for (ReadyRow& candidate : ready) {
-          HERSTEL_ASSIGN_OR_RETURN(std::optional<int64_t> known,
-                                   FindCaseByExternalReference(tx, candidate.record.external_reference()));
-          if (known.has_value()) {
-            ++existing;
-            continue;
-          }
-          HERSTEL_RETURN_IF_ERROR(tx.Execute("SAVEPOINT import_row"));
-          v1::Case record = candidate.record;
-          absl::StatusOr<int64_t> inserted =
-              InsertNewCase(tx, record, candidate.personal ? &*candidate.personal : nullptr,
-                            OriginOf(caller, request_id), true, now);
-          if (inserted.ok()) {
-            HERSTEL_RETURN_IF_ERROR(tx.Execute("RELEASE import_row"));
-            ++imported;
-            continue;
-          }
-          HERSTEL_RETURN_IF_ERROR(tx.Execute("ROLLBACK TO import_row; RELEASE import_row"));
-          if (inserted.status().code() != absl::StatusCode::kAlreadyExists &&
-              inserted.status().code() != absl::StatusCode::kAborted) {
-            return inserted.status();
-          }
-          v1::BulkImportRowError error;
-          error.set_row_number(candidate.row->row_number());
-          error.set_external_reference(candidate.record.external_reference());
-          std::optional<v1::ErrorDetail> detail = GetErrorDetail(inserted.status());
-          error.set_reason(detail.has_value() && !detail->reason().empty() ? detail->reason()
-                                                                           : "STORE_REFUSED_ROW");
-          if (detail.has_value() && detail->metadata().count("existing_case")) {
-            error.set_existing_case(detail->metadata().at("existing_case"));
-          }
-          batch_errors.push_back(std::move(error));
-        }
-        return absl::OkStatus();
-      });
-      if (!written.ok()) {
-        return absl::Status(written.code(),
-                            absl::StrCat("import stopped at a store error after ",
-                                         response->imported_count(),
-                                         " rows were committed: ", written.message()));
-      }
-      response->set_imported_count(response->imported_count() + imported);
-      response->set_existing_count(response->existing_count() + existing);
-      for (v1::BulkImportRowError& error : batch_errors) add_error(std::move(error));
+      if (ready.size() >= kImportRowsPerWrite) HERSTEL_RETURN_IF_ERROR(write_ready());
     }
+    HERSTEL_RETURN_IF_ERROR(write_ready());
     if (first) return FieldError("request_id", "send at least one message with a request_id");
     return absl::OkStatus();
   });

@@ -232,7 +232,7 @@ TEST(ServiceLifecycleTest, RefusesToStartWithoutAKey) {
   TestEnvironment environment;
   ServiceProcess::Options options{HERSTEL_MANDATE_SERVICE_BINARY,
                                   environment.directory() + "/mandate",
-                                  environment.directory() + "/missing.key", {}};
+                                  environment.directory() + "/missing.key", {}, ""};
   auto process = ServiceProcess::Start(options);
   EXPECT_THAT(process, StatusIs(absl::StatusCode::kInternal, HasSubstr("cannot read token key")));
 }

@@ -17,10 +17,10 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 // Indexes follow the common list filters: municipality (+ priority or
-// waiting order), village, cluster, contact person, track/phase/waiting,
-// open inspection requests by target, bottlenecks and decision requests by
-// municipality and time, decision requests by escalation, and the outbox by
-// resource for case timelines.
+// waiting order), village, cluster, contact person, open inspection requests
+// by target, bottlenecks and decision requests by municipality and time,
+// decision requests by escalation, and the outbox by resource for case
+// timelines. (The track/phase index created here is dropped by version 2.)
 constexpr absl::string_view kSchemaV1 = R"sql(
 CREATE TABLE cases (
   id INTEGER PRIMARY KEY,
@@ -171,6 +171,13 @@ CREATE TABLE pending_escalation_events (
 CREATE INDEX outbox_events_by_resource ON outbox_events (resource, sequence);
 )sql";
 
+// case_tracks_by_phase served no query: the track filters of ListCases are
+// correlated EXISTS probes on the primary key. It cost one insert at a random
+// place per track on every imported case.
+constexpr absl::string_view kSchemaV2 = R"sql(
+DROP INDEX case_tracks_by_phase;
+)sql";
+
 absl::Status NotFound(absl::string_view what, absl::string_view name) {
   return DomainError(absl::StatusCode::kNotFound, "NOT_FOUND",
                      absl::StrCat(what, " '", name, "' does not exist (or lies outside your "
@@ -217,10 +224,14 @@ int64_t WaitingSinceMicros(const v1::Case& record) {
   return earliest;
 }
 
-absl::Status WriteTracks(Transaction& tx, int64_t case_id, const v1::Case& record) {
-  HERSTEL_ASSIGN_OR_RETURN(Statement clear, tx.Prepare("DELETE FROM case_tracks WHERE case_id = ?"));
-  clear.Bind(1, case_id);
-  HERSTEL_RETURN_IF_ERROR(clear.Run());
+// Writes the track rows of a case; `replace` first removes the old ones (a
+// new case has none).
+absl::Status WriteTracks(Transaction& tx, int64_t case_id, const v1::Case& record, bool replace) {
+  if (replace) {
+    HERSTEL_ASSIGN_OR_RETURN(Statement clear, tx.Prepare("DELETE FROM case_tracks WHERE case_id = ?"));
+    clear.Bind(1, case_id);
+    HERSTEL_RETURN_IF_ERROR(clear.Run());
+  }
   for (const v1::CaseTrack& track : record.tracks()) {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement insert,
@@ -277,7 +288,9 @@ absl::StatusOr<int64_t> ParseId(absl::string_view text) {
 
 const MigrationSet& CaseServiceMigrations() {
   static const MigrationSet* set = new MigrationSet{
-      "case-service", {{1, "cases, tracks, personal data, plans, clusters, requests", kSchemaV1}}};
+      "case-service",
+      {{1, "cases, tracks, personal data, plans, clusters, requests", kSchemaV1},
+       {2, "drop the unused case_tracks_by_phase index", kSchemaV2}}};
   return *set;
 }
 
@@ -356,7 +369,7 @@ absl::StatusOr<int64_t> InsertCase(Transaction& tx, v1::Case& record) {
   HERSTEL_RETURN_IF_ERROR(insert.Run());
   int64_t case_id = tx.LastInsertRowId();
   record.set_name(CaseName(case_id));
-  HERSTEL_RETURN_IF_ERROR(WriteTracks(tx, case_id, record));
+  HERSTEL_RETURN_IF_ERROR(WriteTracks(tx, case_id, record, /*replace=*/false));
   return case_id;
 }
 
@@ -373,7 +386,7 @@ absl::Status SaveCase(Transaction& tx, int64_t case_id, Versioned<v1::Case>& sto
   BindCaseColumns(update, stored.record, stored.version);
   update.Bind(21, case_id);
   HERSTEL_RETURN_IF_ERROR(update.Run());
-  return WriteTracks(tx, case_id, stored.record);
+  return WriteTracks(tx, case_id, stored.record, /*replace=*/true);
 }
 
 absl::StatusOr<std::optional<int64_t>> FindCaseByAddress(Transaction& tx, absl::string_view postcode,
@@ -453,10 +466,11 @@ absl::StatusOr<CasePage> ListCases(Transaction& tx, const CaseListQuery& query) 
       break;
     }
     int64_t id = statement.ColumnInt(0);
-    HERSTEL_ASSIGN_OR_RETURN(v1::Case record, ParseRecord<v1::Case>(statement.ColumnBlob(4)));
-    record.set_name(CaseName(id));
-    record.set_etag(EtagOf(statement.ColumnInt(3)));
-    page.cases.push_back(std::move(record));
+    Versioned<v1::Case> stored;
+    stored.version = statement.ColumnInt(3);
+    HERSTEL_ASSIGN_OR_RETURN(stored.record, ParseRecord<v1::Case>(statement.ColumnBlob(4)));
+    stored.record.set_name(CaseName(id));
+    page.cases.push_back(std::move(stored));
     switch (query.order) {
       case CaseOrder::kPriority:
         key = absl::StrCat(statement.ColumnInt(1), "|", statement.ColumnInt(2), "|", id);
@@ -501,7 +515,11 @@ absl::Status InsertHandover(Transaction& tx, int64_t case_id, v1::ContactHandove
       tx.Prepare("SELECT COALESCE(MAX(number), 0) FROM contact_handovers WHERE case_id = ?"));
   last.Bind(1, case_id);
   HERSTEL_RETURN_IF_ERROR(last.Step().status());
-  int64_t number = last.ColumnInt(0) + 1;
+  return InsertHandoverNumbered(tx, case_id, last.ColumnInt(0) + 1, record);
+}
+
+absl::Status InsertHandoverNumbered(Transaction& tx, int64_t case_id, int64_t number,
+                                    v1::ContactHandover& record) {
   record.set_name(absl::StrCat(CaseName(case_id), "/contact-handovers/", number));
   HERSTEL_ASSIGN_OR_RETURN(
       Statement insert,
@@ -672,7 +690,7 @@ absl::StatusOr<std::vector<ClusterStandingRow>> ListClusterStandings(
       Statement query,
       tx.Prepare("SELECT k.id, MIN(c.priority_rank), "
                  "MIN(CASE WHEN t.active = 1 THEN t.phase_enter_micros END) "
-                 "FROM clusters k LEFT JOIN cases c ON c.cluster = 'clusters/' || k.id "
+                 "FROM clusters k LEFT JOIN cases c ON c.cluster = 'clusters/' || k.id AND c.cluster <> '' "
                  "LEFT JOIN case_tracks t ON t.case_id = c.id AND t.track = k.track "
                  "WHERE k.municipality = ? GROUP BY k.id ORDER BY k.id"));
   query.Bind(1, municipality);

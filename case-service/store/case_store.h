@@ -83,7 +83,7 @@ struct CaseListQuery {
 };
 
 struct CasePage {
-  std::vector<v1::Case> cases;
+  std::vector<Versioned<v1::Case>> cases;  // named; etag left for the caller
   std::string last_key;  // key of the last case when more may follow, else ""
 };
 
@@ -102,6 +102,9 @@ absl::Status SavePersonalData(Transaction& tx, int64_t case_id,
 
 // Appends a handover; sets record.name.
 absl::Status InsertHandover(Transaction& tx, int64_t case_id, v1::ContactHandover& record);
+// The same with its number known (1 for the first handover of a new case).
+absl::Status InsertHandoverNumbered(Transaction& tx, int64_t case_id, int64_t number,
+                                    v1::ContactHandover& record);
 // Handovers after number `after` (oldest first); conditions on alias h.
 absl::StatusOr<std::vector<std::pair<int64_t, v1::ContactHandover>>> ListHandovers(
     Transaction& tx, int64_t case_id, const SqlConditions& conditions, int64_t after, int limit);

@@ -1,6 +1,6 @@
-// Store tests on a real SQLite file: the schema, one case per address,
-// keyset paging in priority order (AOS first), the filters' SQL, and the
-// pending escalation outcomes applied exactly once.
+// Store tests on a real store (SQLite and PostgreSQL): the schema, one case per address,
+// keyset paging in priority order (AOS first), the filters' SQL, the cluster
+// standings, and the pending escalation outcomes applied exactly once.
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "herstel/status_matchers.h"
 #include "store/case_store.h"
+#include "store_backends.h"
 
 namespace herstel::case_service {
 namespace {
@@ -18,15 +19,17 @@ using ::herstel::testing::IsOk;
 using ::herstel::testing::StatusIs;
 using ::testing::ElementsAre;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<::herstel::testing::StoreBackend> {
  protected:
   void SetUp() override {
     directory_ = std::filesystem::temp_directory_path() /
                  absl::StrCat("case_store_test_", getpid(), "_", ::testing::UnitTest::GetInstance()->random_seed(),
                               "_", counter_++);
     std::filesystem::create_directories(directory_);
-    absl::StatusOr<std::unique_ptr<Store>> store =
-        Store::Open((directory_ / "case.db").string(), CaseServiceMigrations());
+    absl::StatusOr<std::string> location =
+        ::herstel::testing::FreshStoreLocation(GetParam(), directory_.string(), "case");
+    ASSERT_THAT(location, IsOk());
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, CaseServiceMigrations());
     ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
   }
@@ -35,8 +38,10 @@ class StoreTest : public ::testing::Test {
     std::filesystem::remove_all(directory_);
   }
 
-  int64_t AddCase(const std::string& postcode, int number, v1::RiskCategory risk, absl::Time entered) {
+  int64_t AddCase(const std::string& postcode, int number, v1::RiskCategory risk, absl::Time entered,
+                  const std::string& cluster = "") {
     v1::Case record;
+    record.set_cluster(cluster);
     record.mutable_address()->set_postcode(postcode);
     record.mutable_address()->set_house_number(number);
     record.set_municipality("municipalities/eemsdelta");
@@ -63,7 +68,7 @@ class StoreTest : public ::testing::Test {
         HERSTEL_ASSIGN_OR_RETURN(page, ListCases(tx, query));
         return absl::OkStatus();
       }), IsOk());
-      for (const v1::Case& record : page.cases) names.push_back(record.name());
+      for (const Versioned<v1::Case>& stored : page.cases) names.push_back(stored.record.name());
       if (page.last_key.empty()) return names;
       query.after_key = page.last_key;
     }
@@ -76,7 +81,7 @@ class StoreTest : public ::testing::Test {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
-TEST_F(StoreTest, OneCasePerAddress) {
+TEST_P(StoreTest, OneCasePerAddress) {
   AddCase("9919 AA", 1, v1::RISK_CATEGORY_P50, kNow);
   EXPECT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(std::optional<int64_t> found, FindCaseByAddress(tx, "9919 AA", 1, ""));
@@ -92,7 +97,7 @@ TEST_F(StoreTest, OneCasePerAddress) {
               StatusIs(absl::StatusCode::kAborted));
 }
 
-TEST_F(StoreTest, PriorityOrderPutsAosFirstThenLongestWaitingAndPagesWithoutGapsOrRepeats) {
+TEST_P(StoreTest, PriorityOrderPutsAosFirstThenLongestWaitingAndPagesWithoutGapsOrRepeats) {
   int64_t p90_old = AddCase("9919 AA", 1, v1::RISK_CATEGORY_P90, kNow - absl::Hours(24 * 400));
   int64_t other = AddCase("9919 AA", 2, v1::RISK_CATEGORY_OTHER, kNow - absl::Hours(24 * 900));
   int64_t aos = AddCase("9919 AA", 3, v1::RISK_CATEGORY_AOS, kNow);
@@ -111,7 +116,37 @@ TEST_F(StoreTest, PriorityOrderPutsAosFirstThenLongestWaitingAndPagesWithoutGaps
   EXPECT_THAT(ListAll(query), ElementsAre(CaseName(other), CaseName(p90_old)));
 }
 
-TEST_F(StoreTest, SavingBumpsTheVersionAndTheEtagIsChecked) {
+TEST_P(StoreTest, ClusterStandingsAggregateTheMembersOfEachClusterOnly) {
+  int64_t busy = 0;
+  int64_t empty = 0;
+  ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+    for (int64_t* id : {&busy, &empty}) {
+      v1::Cluster cluster;
+      cluster.set_municipality("municipalities/eemsdelta");
+      cluster.set_track(v1::TRACK_STRENGTHENING);
+      cluster.set_display_name("Loppersum Noord");
+      HERSTEL_ASSIGN_OR_RETURN(*id, InsertCluster(tx, cluster));
+    }
+    return absl::OkStatus();
+  }), IsOk());
+  AddCase("9919 AA", 1, v1::RISK_CATEGORY_P50, kNow - absl::Hours(48), ClusterName(busy));
+  AddCase("9919 AA", 3, v1::RISK_CATEGORY_AOS, kNow - absl::Hours(24), ClusterName(busy));
+  AddCase("9919 AA", 5, v1::RISK_CATEGORY_AOS, kNow - absl::Hours(96));  // in no cluster
+  std::vector<ClusterStandingRow> rows;
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(rows, ListClusterStandings(tx, "municipalities/eemsdelta"));
+    return absl::OkStatus();
+  }), IsOk());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].cluster_id, busy);
+  EXPECT_EQ(rows[0].best_rank, PriorityRank(v1::RISK_CATEGORY_AOS));
+  EXPECT_EQ(rows[0].earliest_phase_enter, std::optional<absl::Time>(kNow - absl::Hours(48)));
+  EXPECT_EQ(rows[1].cluster_id, empty);
+  EXPECT_EQ(rows[1].best_rank, 3);
+  EXPECT_EQ(rows[1].earliest_phase_enter, std::nullopt);
+}
+
+TEST_P(StoreTest, SavingBumpsTheVersionAndTheEtagIsChecked) {
   int64_t id = AddCase("9919 AA", 1, v1::RISK_CATEGORY_P50, kNow);
   EXPECT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(Versioned<v1::Case> stored, LoadCase(tx, id));
@@ -144,7 +179,7 @@ v1::Event DecidedEvent(int64_t sequence, const std::string& request, v1::Escalat
   return event;
 }
 
-TEST_F(StoreTest, EscalationOutcomeAppliesOnceAndEarlyOutcomesWait) {
+TEST_P(StoreTest, EscalationOutcomeAppliesOnceAndEarlyOutcomesWait) {
   int64_t id = AddCase("9919 AA", 1, v1::RISK_CATEGORY_P50, kNow);
   std::string name = absl::StrCat(CaseName(id), "/decision-requests/abc");
   // The outcome arrives before the request is recorded: it waits.
@@ -192,6 +227,10 @@ TEST(NamesTest, ParseAndRefuse) {
   EXPECT_THAT(ParseChildName("cases/3/plan/7", "bottlenecks", "name"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseSingletonName("cases/3/plan", "plan", "name"), ::herstel::testing::IsOkAndHolds(3));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::ValuesIn(::herstel::testing::AllStoreBackends()),
+                         ::herstel::testing::StoreBackendName);
 
 }  // namespace
 }  // namespace herstel::case_service

@@ -43,6 +43,9 @@ struct LoaderOptions {
   int parallel_callers = 4;                           // for independent per-case changes
   absl::Duration call_timeout = absl::Seconds(60);    // per unary call
   absl::Duration settle_timeout = absl::Seconds(60);  // waiting for followers
+  // Only the cases (for measuring the import): no budget lines, bodies,
+  // clusters, requests or escalations, and no waiting for the followers.
+  bool cases_only = false;
 };
 
 // One kind of thing the demo holds: how many exist now, how many this run made or changed.

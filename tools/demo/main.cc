@@ -39,6 +39,9 @@ ABSL_FLAG(int, parallel, 4, "concurrent callers for independent per-case changes
 ABSL_FLAG(int, timeout_ms, 60000, "deadline of each call in milliseconds");
 ABSL_FLAG(int, settle_seconds, 60, "how long to wait for the followers to catch up at the end");
 ABSL_FLAG(std::string, summary_json, "", "also write the summary as JSON to this file");
+ABSL_FLAG(bool, cases_only, false,
+          "import the cases and stop (for measuring BulkImportCases): no other steps, no waiting "
+          "for the followers");
 
 namespace {
 
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
   options.parallel_callers = absl::GetFlag(FLAGS_parallel);
   options.call_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms));
   options.settle_timeout = absl::Seconds(absl::GetFlag(FLAGS_settle_seconds));
+  options.cases_only = absl::GetFlag(FLAGS_cases_only);
   if (options.cases < 1 || options.cases > kMaxCases) {
     std::cerr << "herstel-demo: --cases must be between 1 and " << kMaxCases << "\n";
     return 2;
