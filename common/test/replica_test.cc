@@ -188,6 +188,37 @@ TEST_P(ReplicaTest, RequestIdIsHonouredOnceAcrossReplicas) {
   EXPECT_EQ(visits, 1) << "mutation ran " << runs.load() << " times in all";
 }
 
+// Replicas starting together on a new store: both open it, and each
+// migration is applied once.
+TEST_P(ReplicaTest, ReplicasStartingTogetherMigrateOnce) {
+  absl::StatusOr<std::string> location = FreshStoreLocation(GetParam(), directory_, "fresh");
+  ASSERT_THAT(location, IsOk());
+  const MigrationSet kThreeSteps{
+      "steps",
+      {{1, "one", "CREATE TABLE one (a INTEGER);"},
+       {2, "two", "CREATE TABLE two (b INTEGER);"},
+       {3, "three", "ALTER TABLE one ADD COLUMN c TEXT;"}}};
+  constexpr int kReplicas = 4;
+  std::vector<absl::StatusOr<std::unique_ptr<Store>>> opened(kReplicas);
+  std::vector<std::thread> starting;
+  for (int i = 0; i < kReplicas; ++i) {
+    starting.emplace_back([&, i] { opened[i] = Store::Open(*location, kThreeSteps); });
+  }
+  for (auto& thread : starting) thread.join();
+  for (auto& store : opened) ASSERT_THAT(store, IsOk());
+  int64_t applied = -1;
+  ASSERT_THAT((*opened[0])->Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement count, tx.Prepare("SELECT COUNT(*) FROM schema_migrations WHERE component = ?"));
+    count.Bind(1, "steps");
+    HERSTEL_RETURN_IF_ERROR(count.Step().status());
+    applied = count.ColumnInt(0);
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(applied, 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ReplicaTest, ::testing::ValuesIn(AllStoreBackends()),
                          StoreBackendName);
 
