@@ -40,6 +40,16 @@ CREATE TABLE consumer_cursors (
   return *set;
 }
 
+// Latest applied migration version of `component` as `tx` sees it.
+absl::StatusOr<int> AppliedVersion(Transaction& tx, absl::string_view component) {
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement query,
+      tx.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?"));
+  query.Bind(1, component);
+  HERSTEL_RETURN_IF_ERROR(query.Step().status());
+  return static_cast<int>(query.ColumnInt(0));
+}
+
 }  // namespace
 
 Statement::~Statement() {
@@ -118,12 +128,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& location,
 absl::StatusOr<int> Store::SchemaVersion(absl::string_view component) {
   int version = 0;
   HERSTEL_RETURN_IF_ERROR(Read([&](Transaction& tx) -> absl::Status {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement query,
-        tx.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?"));
-    query.Bind(1, component);
-    HERSTEL_RETURN_IF_ERROR(query.Step().status());
-    version = static_cast<int>(query.ColumnInt(0));
+    HERSTEL_ASSIGN_OR_RETURN(version, AppliedVersion(tx, component));
     return absl::OkStatus();
   }));
   return version;
@@ -166,6 +171,10 @@ absl::Status Store::MigrateSet(const MigrationSet& set) {
   for (const Migration& migration : set.migrations) {
     if (migration.version <= current) continue;
     HERSTEL_RETURN_IF_ERROR(Write([&](Transaction& tx) -> absl::Status {
+      // Looked at again inside the write: another process opening the same
+      // store may have applied it meanwhile.
+      HERSTEL_ASSIGN_OR_RETURN(int applied, AppliedVersion(tx, set.component));
+      if (applied >= migration.version) return absl::OkStatus();
       HERSTEL_RETURN_IF_ERROR(tx.Execute(migration.sql));
       HERSTEL_ASSIGN_OR_RETURN(
           Statement record,
