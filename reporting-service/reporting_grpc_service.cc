@@ -23,7 +23,7 @@ using google::protobuf::util::TimeUtil;
 
 constexpr absl::string_view kDomain = "reporting-service";
 constexpr absl::string_view kSettingsName = "reporting-settings";
-constexpr size_t kCachedSnapshots = 8;
+constexpr size_t kPublishedPeriods = 8;
 constexpr int32_t kFirstReportYear = 2000;
 
 google::protobuf::Timestamp ToTimestamp(absl::Time time) {
@@ -135,6 +135,30 @@ absl::StatusOr<int64_t> ParseName(absl::string_view name, absl::string_view pref
   return id;
 }
 
+// The cursors of `progress` as a publication's as_of.
+std::vector<v1::ReportingSourceCursor> AsOf(const std::vector<SourceProgress>& progress) {
+  std::vector<v1::ReportingSourceCursor> as_of;
+  for (const SourceProgress& entry : progress) {
+    v1::ReportingSourceCursor& cursor = as_of.emplace_back();
+    cursor.set_source(entry.source);
+    cursor.set_sequence(entry.cursor);
+    if (entry.last_commit_micros > 0) {
+      *cursor.mutable_last_event_commit_time() =
+          TimeUtil::MicrosecondsToTimestamp(entry.last_commit_micros);
+    }
+  }
+  return as_of;
+}
+
+// The cursors of `progress` in PublishedPeriod::cursors' form.
+std::string CursorsOf(const std::vector<SourceProgress>& progress) {
+  std::string cursors;
+  for (const SourceProgress& entry : progress) {
+    absl::StrAppend(&cursors, entry.source, "=", entry.cursor, ";");
+  }
+  return cursors;
+}
+
 absl::Status RequireRole(const Caller& caller, std::initializer_list<v1::Role> roles,
                          absl::string_view what) {
   for (v1::Role role : roles) {
@@ -148,46 +172,56 @@ absl::Status RequireRole(const Caller& caller, std::initializer_list<v1::Role> r
 
 ReportingGrpcService::ReportingGrpcService(Store& store, const TokenKey& key,
                                            ReportingFollowers& followers)
-    : WithWatchEvents(store, key, std::string(kDomain)), followers_(followers) {}
+    : WithWatchEvents(store, key, std::string(kDomain)),
+      followers_(followers),
+      published_([this](const PeriodKey& period) { return Publish(period); },
+                 kPublishedPeriods) {}
 
-absl::StatusOr<ReportingGrpcService::Snapshot> ReportingGrpcService::Publish(
-    const DayPeriod& period, int64_t threshold) {
-  Snapshot snapshot;
+absl::StatusOr<PublishedPeriod> ReportingGrpcService::Publish(const PeriodKey& key) {
+  PublishedPeriod published;
   std::shared_ptr<PeriodFigures> figures;
-  std::string key;
   HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
-    key = absl::StrCat(period.start_day, ":", period.end_day, ":", threshold);
-    for (const SourceProgress& entry : progress) {
-      v1::ReportingSourceCursor& cursor = snapshot.as_of.emplace_back();
-      cursor.set_source(entry.source);
-      cursor.set_sequence(entry.cursor);
-      if (entry.last_commit_micros > 0) {
-        *cursor.mutable_last_event_commit_time() =
-            TimeUtil::MicrosecondsToTimestamp(entry.last_commit_micros);
-      }
-      absl::StrAppend(&key, ":", entry.cursor);
-    }
-    {
-      absl::MutexLock lock(&cache_mutex_);
-      for (const CacheEntry& entry : cache_) {
-        if (entry.key == key) {
-          snapshot.publication = entry.snapshot.publication;
-          return absl::OkStatus();
-        }
-      }
-    }
-    HERSTEL_ASSIGN_OR_RETURN(PeriodFigures loaded, LoadPeriodFigures(tx, period, std::nullopt));
+    published.as_of = AsOf(progress);
+    published.cursors = CursorsOf(progress);
+    HERSTEL_ASSIGN_OR_RETURN(PeriodFigures loaded, LoadPeriodFigures(tx, key.period, std::nullopt));
     figures = std::make_shared<PeriodFigures>(std::move(loaded));
     return absl::OkStatus();
   }));
-  if (snapshot.publication != nullptr) return snapshot;
-  // Solved outside the store's lock: followers keep applying meanwhile.
-  snapshot.publication = std::make_shared<const Publication>(figures, threshold);
-  absl::MutexLock lock(&cache_mutex_);
-  cache_.push_front({key, snapshot});
-  if (cache_.size() > kCachedSnapshots) cache_.pop_back();
-  return snapshot;
+  published.publication = std::make_shared<const Publication>(figures, key.threshold);
+  return published;
+}
+
+absl::StatusOr<ReportingGrpcService::Answers> ReportingGrpcService::LatestAnswers(
+    const DayPeriod& period, bool with_previous) {
+  std::optional<DayPeriod> previous;
+  if (with_previous) previous = period.Previous();
+  return Answer(period, previous, &PublishedPeriods::Latest);
+}
+
+absl::StatusOr<ReportingGrpcService::Answers> ReportingGrpcService::FreshAnswers(
+    const DayPeriod& period, const DayPeriod& previous) {
+  return Answer(period, previous, &PublishedPeriods::Fresh);
+}
+
+absl::StatusOr<ReportingGrpcService::Answers> ReportingGrpcService::Answer(
+    const DayPeriod& period, const std::optional<DayPeriod>& previous,
+    PublishedPeriodOf publication) {
+  Answers answers;
+  std::string cursors;
+  HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(answers.settings, LoadSettings(tx));
+    HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
+    cursors = CursorsOf(progress);
+    return absl::OkStatus();
+  }));
+  const int64_t threshold = answers.settings.suppression_threshold();
+  HERSTEL_ASSIGN_OR_RETURN(answers.current, (published_.*publication)({period, threshold}, cursors));
+  if (previous.has_value()) {
+    HERSTEL_ASSIGN_OR_RETURN(answers.previous,
+                             (published_.*publication)({*previous, threshold}, cursors));
+  }
+  return answers;
 }
 
 grpc::Status ReportingGrpcService::GetMonitor(grpc::ServerContext* context,
@@ -210,16 +244,14 @@ grpc::Status ReportingGrpcService::GetMonitor(grpc::ServerContext* context,
     }
     HERSTEL_RETURN_IF_ERROR(violations.ToStatus());
     bool exact = SeesExact(caller, scope, request->public_view());
-    v1::ReportingSettings settings;
-    HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-      HERSTEL_ASSIGN_OR_RETURN(settings, LoadSettings(tx));
-      return absl::OkStatus();
-    }));
-    HERSTEL_ASSIGN_OR_RETURN(Snapshot snapshot, Publish(period, settings.suppression_threshold()));
-    *response = RenderMonitor(*snapshot.publication, scope, exact, sections);
+    HERSTEL_ASSIGN_OR_RETURN(Answers answers, LatestAnswers(period, /*with_previous=*/false));
+    const v1::ReportingSettings& settings = answers.settings;
+    *response = RenderMonitor(*answers.current.publication, scope, exact, sections);
     *response->mutable_start_time() = ToTimestamp(DayStart(period.start_day));
     *response->mutable_end_time() = ToTimestamp(DayStart(period.end_day));
-    for (const v1::ReportingSourceCursor& cursor : snapshot.as_of) *response->add_as_of() = cursor;
+    for (const v1::ReportingSourceCursor& cursor : answers.current.as_of) {
+      *response->add_as_of() = cursor;
+    }
     if (sections.empty() || sections.count(v1::MONITOR_SECTION_BACKLOGS) > 0) {
       std::vector<v1::BacklogAlert> alerts;
       HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
@@ -247,14 +279,10 @@ grpc::Status ReportingGrpcService::GetThreeQuestions(grpc::ServerContext* contex
                                      violations);
     HERSTEL_RETURN_IF_ERROR(violations.ToStatus());
     bool exact = SeesExact(caller, scope, request->public_view());
-    v1::ReportingSettings settings;
-    HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-      HERSTEL_ASSIGN_OR_RETURN(settings, LoadSettings(tx));
-      return absl::OkStatus();
-    }));
-    HERSTEL_ASSIGN_OR_RETURN(Snapshot current, Publish(period, settings.suppression_threshold()));
-    HERSTEL_ASSIGN_OR_RETURN(Snapshot previous,
-                             Publish(period.Previous(), settings.suppression_threshold()));
+    HERSTEL_ASSIGN_OR_RETURN(Answers answers, LatestAnswers(period, /*with_previous=*/true));
+    const v1::ReportingSettings& settings = answers.settings;
+    const PublishedPeriod& current = answers.current;
+    const PublishedPeriod& previous = answers.previous;
     for (v1::IndicatorAudience audience :
          {v1::INDICATOR_AUDIENCE_RESIDENTS, v1::INDICATOR_AUDIENCE_PROFESSIONALS,
           v1::INDICATOR_AUDIENCE_ADMINISTRATORS}) {
@@ -288,14 +316,10 @@ grpc::Status ReportingGrpcService::ListViews(grpc::ServerContext* context,
       return FieldError("page_token", "is not a token of this list");
     }
     bool exact = SeesExact(caller, scope, request->public_view());
-    v1::ReportingSettings settings;
-    HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-      HERSTEL_ASSIGN_OR_RETURN(settings, LoadSettings(tx));
-      return absl::OkStatus();
-    }));
-    HERSTEL_ASSIGN_OR_RETURN(Snapshot current, Publish(period, settings.suppression_threshold()));
-    HERSTEL_ASSIGN_OR_RETURN(Snapshot previous,
-                             Publish(period.Previous(), settings.suppression_threshold()));
+    HERSTEL_ASSIGN_OR_RETURN(Answers answers, LatestAnswers(period, /*with_previous=*/true));
+    const v1::ReportingSettings& settings = answers.settings;
+    const PublishedPeriod& current = answers.current;
+    const PublishedPeriod& previous = answers.previous;
     for (int value = after + 1; value <= v1::INDICATOR_AUDIENCE_ADMINISTRATORS; ++value) {
       auto each = static_cast<v1::IndicatorAudience>(value);
       if (audience.has_value() && *audience != each) continue;
@@ -324,14 +348,10 @@ grpc::Status ReportingGrpcService::GetView(grpc::ServerContext* context,
                                      violations);
     HERSTEL_RETURN_IF_ERROR(violations.ToStatus());
     bool exact = SeesExact(caller, scope, request->public_view());
-    v1::ReportingSettings settings;
-    HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-      HERSTEL_ASSIGN_OR_RETURN(settings, LoadSettings(tx));
-      return absl::OkStatus();
-    }));
-    HERSTEL_ASSIGN_OR_RETURN(Snapshot current, Publish(period, settings.suppression_threshold()));
-    HERSTEL_ASSIGN_OR_RETURN(Snapshot previous,
-                             Publish(period.Previous(), settings.suppression_threshold()));
+    HERSTEL_ASSIGN_OR_RETURN(Answers answers, LatestAnswers(period, /*with_previous=*/true));
+    const v1::ReportingSettings& settings = answers.settings;
+    const PublishedPeriod& current = answers.current;
+    const PublishedPeriod& previous = answers.previous;
     *response = RenderView(*current.publication, *previous.publication, scope, exact, audience,
                            settings.stable_band_percent());
     return absl::OkStatus();
@@ -431,37 +451,24 @@ grpc::Status ReportingGrpcService::GenerateAnnualReport(
     HERSTEL_RETURN_IF_ERROR(violations.ToStatus());
     HERSTEL_RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     const int32_t year = request->year();
+    // Published before the write transaction, so followers are not held up
+    // while the suppression is solved.
+    HERSTEL_ASSIGN_OR_RETURN(
+        Answers answers,
+        FreshAnswers({DayNumber(YearStart(year)), DayNumber(YearStart(year + 1))},
+                     {DayNumber(YearStart(year - 1)), DayNumber(YearStart(year))}));
     return RunIdempotent(
         store_, "/herstel.v1.ReportingService/GenerateAnnualReport", request->request_id(),
         *request, *response, [&](Transaction& tx) -> absl::Status {
-          HERSTEL_ASSIGN_OR_RETURN(v1::ReportingSettings settings, LoadSettings(tx));
-          DayPeriod period{DayNumber(YearStart(year)), DayNumber(YearStart(year + 1))};
-          HERSTEL_ASSIGN_OR_RETURN(PeriodFigures current,
-                                   LoadPeriodFigures(tx, period, std::nullopt));
-          HERSTEL_ASSIGN_OR_RETURN(
-              PeriodFigures previous,
-              LoadPeriodFigures(tx,
-                                {DayNumber(YearStart(year - 1)), DayNumber(YearStart(year))},
-                                std::nullopt));
-          Publication current_publication(std::make_shared<PeriodFigures>(std::move(current)),
-                                          settings.suppression_threshold());
-          Publication previous_publication(std::make_shared<PeriodFigures>(std::move(previous)),
-                                           settings.suppression_threshold());
-          *response = RenderAnnualReport(year, current_publication, previous_publication,
-                                         settings.stable_band_percent());
+          *response = RenderAnnualReport(year, *answers.current.publication,
+                                         *answers.previous.publication,
+                                         answers.settings.stable_band_percent());
           HERSTEL_ASSIGN_OR_RETURN(std::optional<v1::AnnualReport> existing,
                                    LoadAnnualReport(tx, year));
           response->set_name(absl::StrCat("annual-reports/", year));
           response->set_revision(existing.has_value() ? existing->revision() + 1 : 1);
-          HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
-          for (const SourceProgress& entry : progress) {
-            v1::ReportingSourceCursor* cursor = response->add_as_of();
-            cursor->set_source(entry.source);
-            cursor->set_sequence(entry.cursor);
-            if (entry.last_commit_micros > 0) {
-              *cursor->mutable_last_event_commit_time() =
-                  TimeUtil::MicrosecondsToTimestamp(entry.last_commit_micros);
-            }
+          for (const v1::ReportingSourceCursor& cursor : answers.current.as_of) {
+            *response->add_as_of() = cursor;
           }
           *response->mutable_generate_time() = ToTimestamp(absl::Now());
           HERSTEL_RETURN_IF_ERROR(SaveAnnualReport(tx, *response));

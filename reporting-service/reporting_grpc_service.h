@@ -2,21 +2,23 @@
 // request, reads the aggregates and renders the answer, mapping errors once.
 // Public callers (and internal callers outside their scope, or asking for
 // public_view) get the suppressed rendering; see reporting_service.proto.
+// The monitor and the views answer from a period's last publication, which
+// is refreshed in the background as events arrive (see published_periods.h);
+// as_of says which events it reflects.
 #ifndef HERSTEL_REPORTING_REPORTING_GRPC_SERVICE_H_
 #define HERSTEL_REPORTING_REPORTING_GRPC_SERVICE_H_
 
-#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "domain/publication.h"
 #include "herstel/identity.h"
 #include "herstel/outbox.h"
 #include "herstel/store.h"
 #include "herstel/v1/reporting_service.grpc.pb.h"
+#include "published_periods.h"
 #include "reporting_followers.h"
 
 namespace herstel::reporting {
@@ -60,23 +62,27 @@ class ReportingGrpcService : public WithWatchEvents<v1::ReportingService::Servic
                                        v1::ReportingSettings* response) override;
 
  private:
-  // A period's figures for every area, published at the current settings,
-  // with the source cursors they reflect.
-  struct Snapshot {
-    std::shared_ptr<const Publication> publication;
-    std::vector<v1::ReportingSourceCursor> as_of;
+  // Reads `key`'s figures and the cursors they reflect, then solves the
+  // suppression (outside the store's lock: followers keep applying meanwhile).
+  absl::StatusOr<PublishedPeriod> Publish(const PeriodKey& key);
+  // The settings now and the last publications of `period` (and of the
+  // period before it when `with_previous`), see PublishedPeriods::Latest.
+  struct Answers {
+    v1::ReportingSettings settings;
+    PublishedPeriod current;
+    PublishedPeriod previous;
   };
-  absl::StatusOr<Snapshot> Publish(const DayPeriod& period, int64_t threshold);
+  absl::StatusOr<Answers> LatestAnswers(const DayPeriod& period, bool with_previous);
+  // The same for `period` and `previous`, reflecting the cursors now.
+  absl::StatusOr<Answers> FreshAnswers(const DayPeriod& period, const DayPeriod& previous);
+  using PublishedPeriodOf = absl::StatusOr<PublishedPeriod> (PublishedPeriods::*)(
+      const PeriodKey&, const std::string&);
+  absl::StatusOr<Answers> Answer(const DayPeriod& period,
+                                 const std::optional<DayPeriod>& previous,
+                                 PublishedPeriodOf publication);
 
   ReportingFollowers& followers_;
-  absl::Mutex cache_mutex_;
-  // Recently published periods, keyed by period, threshold and cursors, so
-  // repeated questions about the same figures are answered without solving again.
-  struct CacheEntry {
-    std::string key;
-    Snapshot snapshot;
-  };
-  std::deque<CacheEntry> cache_ ABSL_GUARDED_BY(cache_mutex_);
+  PublishedPeriods published_;
 };
 
 }  // namespace herstel::reporting

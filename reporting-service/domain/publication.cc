@@ -156,13 +156,28 @@ Publication::Publication(std::shared_ptr<const PeriodFigures> figures, int64_t t
       problem.AddSum(parent + cell, parts);
     }
   };
+  // Solved in parts first: each municipality with its villages, and the
+  // region with its municipalities (see SuppressionProblem::SolveInParts).
+  std::vector<std::vector<int>> parts;
+  auto add_part = [&](int parent, const std::vector<int>& children) {
+    std::vector<int>& part = parts.emplace_back();
+    for (int base : children) {
+      for (int cell = 0; cell < layout_.size(); ++cell) part.push_back(base + cell);
+    }
+    for (int cell = 0; cell < layout_.size(); ++cell) part.push_back(parent + cell);
+  };
   for (const auto& [municipality, villages] : villages_of) {
     auto parent = first_cell_.find(AreaKey{municipality, ""});
-    if (parent != first_cell_.end()) add_hierarchy(parent->second, villages);
+    if (parent == first_cell_.end()) continue;
+    add_hierarchy(parent->second, villages);
+    add_part(parent->second, villages);
   }
   auto region = first_cell_.find(AreaKey{});
-  if (region != first_cell_.end()) add_hierarchy(region->second, municipalities);
-  pattern_ = problem.Solve(threshold_);
+  if (region != first_cell_.end()) {
+    add_hierarchy(region->second, municipalities);
+    add_part(region->second, municipalities);
+  }
+  pattern_ = problem.SolveInParts(threshold_, parts);
 }
 
 int64_t Publication::Value(const AreaKey& area, int cell) const {

@@ -1,6 +1,7 @@
 // Publishing a period's figures: the public suppression pattern over every
 // area at once (so a village, its municipality and the region can't be set
-// against each other), and the rendering of the monitor and the indicators
+// against each other; solved per municipality first, then checked and
+// completed over all areas together), and the rendering of the monitor and the indicators
 // of the three questions for one area, exact or public.
 #ifndef HERSTEL_REPORTING_DOMAIN_PUBLICATION_H_
 #define HERSTEL_REPORTING_DOMAIN_PUBLICATION_H_

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 
 namespace herstel::reporting {
@@ -44,28 +45,55 @@ bool SuppressionProblem::AddSum(int total, const std::vector<int>& parts) {
 std::vector<DerivedRange> SuppressionProblem::Derive(const std::vector<CellSuppression>& pattern,
                                                      int64_t threshold) const {
   std::vector<DerivedRange> ranges(values_.size());
+  DeriveGroups(pattern, threshold, nullptr, ranges);
+  return ranges;
+}
+
+void SuppressionProblem::DeriveGroups(const std::vector<CellSuppression>& pattern,
+                                      int64_t threshold, const std::vector<bool>* changed,
+                                      std::vector<DerivedRange>& ranges) const {
+  // Groups of hidden cells connected by relations: what a reader learns
+  // about one group comes from its relations alone.
+  std::vector<int> parent(values_.size());
+  for (size_t cell = 0; cell < values_.size(); ++cell) parent[cell] = static_cast<int>(cell);
+  auto root = [&](int cell) {
+    while (parent[cell] != cell) cell = parent[cell] = parent[parent[cell]];
+    return cell;
+  };
+  for (const std::vector<Term>& relation : relations_) {
+    int first = -1;
+    for (const Term& term : relation) {
+      if (pattern[term.cell] == CellSuppression::kNone) continue;
+      if (first < 0) {
+        first = root(term.cell);
+      } else {
+        parent[root(term.cell)] = first;
+      }
+    }
+  }
+  // The groups to derive: every group, or those holding a changed cell.
+  std::vector<bool> dirty(values_.size(), changed == nullptr);
+  if (changed != nullptr) {
+    for (size_t cell = 0; cell < values_.size(); ++cell) {
+      if ((*changed)[cell]) dirty[root(static_cast<int>(cell))] = true;
+    }
+  }
   for (size_t cell = 0; cell < values_.size(); ++cell) {
     switch (pattern[cell]) {
       case CellSuppression::kNone:
         ranges[cell] = {values_[cell], values_[cell]};
         break;
       case CellSuppression::kPrimary:
-        ranges[cell] = {1, threshold - 1};
+        if (dirty[root(static_cast<int>(cell))]) ranges[cell] = {1, threshold - 1};
         break;
       case CellSuppression::kSecondary:
-        ranges[cell] = {0, kUnbounded};
+        if (dirty[root(static_cast<int>(cell))]) ranges[cell] = {0, kUnbounded};
         break;
     }
   }
-  // The relations restricted to hidden cells: sum(a * x) == rhs.
+  // The relations restricted to hidden cells of the groups to derive:
+  // sum(a * x) == rhs.
   std::vector<Equation> equations;
-  std::vector<int> component(values_.size(), -1);
-  std::vector<int> parent(values_.size());
-  for (size_t cell = 0; cell < values_.size(); ++cell) parent[cell] = static_cast<int>(cell);
-  std::function<int(int)> root = [&](int cell) {
-    while (parent[cell] != cell) cell = parent[cell] = parent[parent[cell]];
-    return cell;
-  };
   for (const std::vector<Term>& relation : relations_) {
     Equation equation;
     for (const Term& term : relation) {
@@ -75,15 +103,12 @@ std::vector<DerivedRange> SuppressionProblem::Derive(const std::vector<CellSuppr
         equation.terms.push_back({term.cell, static_cast<double>(term.coefficient)});
       }
     }
-    if (equation.terms.empty()) continue;
-    for (size_t i = 1; i < equation.terms.size(); ++i) {
-      parent[root(equation.terms[i].first)] = root(equation.terms[0].first);
-    }
+    if (equation.terms.empty() || !dirty[root(equation.terms[0].first)]) continue;
     equations.push_back(std::move(equation));
   }
   // Linear combinations of relations (differences of totals and the like)
   // reveal what no single relation does: add the reduced row echelon form of
-  // each group of connected hidden cells as further relations.
+  // each group as further relations.
   std::map<int, std::vector<size_t>> groups;
   for (size_t index = 0; index < equations.size(); ++index) {
     groups[root(equations[index].terms[0].first)].push_back(index);
@@ -95,20 +120,21 @@ std::vector<DerivedRange> SuppressionProblem::Derive(const std::vector<CellSuppr
   }
   equations.insert(equations.end(), derived.begin(), derived.end());
   Propagate(equations, pattern, threshold, ranges);
-  return ranges;
 }
 
 std::vector<SuppressionProblem::Equation> SuppressionProblem::Reduce(
     const std::vector<Equation>& equations, const std::vector<size_t>& members) {
+  // Dense elimination is cubic: large groups keep their plain relations
+  // (and are told apart before their columns are all counted).
+  if (members.size() > 4 * kMaxEliminationCells) return {};
   std::map<int, int> column_of;
   for (size_t index : members) {
     for (const auto& [cell, coefficient] : equations[index].terms) {
       column_of.emplace(cell, static_cast<int>(column_of.size()));
     }
+    if (column_of.size() > kMaxEliminationCells) return {};
   }
   const size_t columns = column_of.size();
-  // Dense elimination is cubic: large groups keep their plain relations.
-  if (columns > kMaxEliminationCells || members.size() > 4 * kMaxEliminationCells) return {};
   std::vector<int> cell_of(columns);
   for (const auto& [cell, column] : column_of) cell_of[column] = cell;
   std::vector<std::vector<double>> matrix;
@@ -213,55 +239,145 @@ void SuppressionProblem::Propagate(const std::vector<Equation>& equations,
   }
 }
 
-int SuppressionProblem::ChooseSecondary(int exposed,
-                                        const std::vector<CellSuppression>& pattern) const {
-  // Breadth-first over relations from the exposed cell: the nearest ring of
-  // relations holding a shown non-zero cell gives the candidates, smallest
-  // value first, then lowest id. Zeros are never hidden: a reader who knows
-  // a hidden cell is 0 or at least the threshold can often tell it is 0, and
-  // a shown zero reveals nothing about its neighbours.
-  std::vector<bool> seen_relation(relations_.size(), false);
-  std::vector<bool> seen_cell(values_.size(), false);
-  std::vector<int> ring{exposed};
-  seen_cell[exposed] = true;
-  while (!ring.empty()) {
-    int best = -1;
-    auto better = [&](int candidate) {
-      if (values_[candidate] <= 0) return false;
-      if (best < 0) return true;
-      if (values_[candidate] != values_[best]) return values_[candidate] < values_[best];
-      return candidate < best;
-    };
-    std::vector<int> next;
-    for (int cell : ring) {
-      for (int relation : relations_of_cell_[cell]) {
-        if (seen_relation[relation]) continue;
-        seen_relation[relation] = true;
-        for (const Term& term : relations_[relation]) {
-          if (term.cell == exposed) continue;
-          if (pattern[term.cell] == CellSuppression::kNone) {
-            if (better(term.cell)) best = term.cell;
-          } else if (!seen_cell[term.cell]) {
-            seen_cell[term.cell] = true;
-            next.push_back(term.cell);
-          }
+std::vector<int> SuppressionProblem::NearestShownCells(
+    const std::vector<CellSuppression>& pattern) const {
+  // One breadth-first search from every shown non-zero cell at once, over
+  // relations and hidden cells. A relation holding a shown non-zero cell is
+  // at distance 0 and offers its smallest such cell; a hidden cell is as far
+  // as its nearest relation and keeps the best offer among the relations at
+  // that distance; a relation without one is one further than its nearest
+  // hidden cell. "Best" is the smallest value, then the lowest id. Zeros are
+  // never offered: a reader who knows a hidden cell is 0 or at least the
+  // threshold can often tell it is 0, and a shown zero reveals nothing about
+  // its neighbours. Linear in the relations' terms, where searching from each
+  // exposed cell in turn walked its whole hidden neighbourhood every time.
+  auto better = [&](int candidate, int best) {
+    if (candidate < 0) return false;
+    if (best < 0) return true;
+    if (values_[candidate] != values_[best]) return values_[candidate] < values_[best];
+    return candidate < best;
+  };
+  constexpr int kUnreached = std::numeric_limits<int>::max();
+  std::vector<int> relation_distance(relations_.size(), kUnreached);
+  std::vector<int> relation_offer(relations_.size(), -1);
+  std::vector<int> cell_distance(values_.size(), kUnreached);
+  std::vector<int> cell_offer(values_.size(), -1);
+  std::vector<int> frontier;
+  for (size_t relation = 0; relation < relations_.size(); ++relation) {
+    for (const Term& term : relations_[relation]) {
+      if (pattern[term.cell] == CellSuppression::kNone && values_[term.cell] > 0 &&
+          better(term.cell, relation_offer[relation])) {
+        relation_offer[relation] = term.cell;
+      }
+    }
+    if (relation_offer[relation] >= 0) {
+      relation_distance[relation] = 0;
+      frontier.push_back(static_cast<int>(relation));
+    }
+  }
+  for (int distance = 0; !frontier.empty(); ++distance) {
+    std::vector<int> reached;
+    for (int relation : frontier) {
+      for (const Term& term : relations_[relation]) {
+        if (pattern[term.cell] == CellSuppression::kNone) continue;
+        if (cell_distance[term.cell] == kUnreached) {
+          cell_distance[term.cell] = distance;
+          reached.push_back(term.cell);
+        }
+        if (cell_distance[term.cell] == distance &&
+            better(relation_offer[relation], cell_offer[term.cell])) {
+          cell_offer[term.cell] = relation_offer[relation];
         }
       }
     }
-    if (best >= 0) return best;
-    ring = std::move(next);
+    std::vector<int> next;
+    for (int cell : reached) {
+      for (int relation : relations_of_cell_[cell]) {
+        if (relation_distance[relation] == kUnreached) {
+          relation_distance[relation] = distance + 1;
+          next.push_back(relation);
+        }
+        if (relation_distance[relation] == distance + 1 &&
+            better(cell_offer[cell], relation_offer[relation])) {
+          relation_offer[relation] = cell_offer[cell];
+        }
+      }
+    }
+    frontier = std::move(next);
   }
-  return -1;
+  return cell_offer;
 }
 
 std::vector<CellSuppression> SuppressionProblem::Solve(int64_t threshold) const {
+  return Solve(threshold, std::vector<CellSuppression>(values_.size(), CellSuppression::kNone));
+}
+
+std::vector<CellSuppression> SuppressionProblem::SolveInParts(
+    int64_t threshold, const std::vector<std::vector<int>>& parts) const {
+  std::vector<CellSuppression> pattern(values_.size(), CellSuppression::kNone);
+  std::vector<int> local(values_.size(), -1);
+  // Each pass hides at least one more cell or ends; bounded all the same,
+  // since the whole table is solved afterwards anyway.
+  constexpr int kMaxPasses = 8;
+  bool hid_more = true;
+  for (int pass = 0; pass < kMaxPasses && hid_more; ++pass) {
+    hid_more = false;
+    for (const std::vector<int>& part : parts) {
+      SuppressionProblem alone;
+      std::vector<CellSuppression> start;
+      for (int cell : part) {
+        local[cell] = alone.AddCell(values_[cell]);
+        start.push_back(pattern[cell]);
+      }
+      std::vector<bool> added(relations_.size(), false);
+      for (int cell : part) {
+        for (int relation : relations_of_cell_[cell]) {
+          if (added[relation]) continue;
+          added[relation] = true;
+          std::vector<Term> terms;
+          for (const Term& term : relations_[relation]) {
+            if (local[term.cell] < 0) break;
+            terms.push_back({local[term.cell], term.coefficient});
+          }
+          if (terms.size() == relations_[relation].size()) alone.AddRelation(std::move(terms));
+        }
+      }
+      std::vector<CellSuppression> solved = alone.Solve(threshold, start);
+      for (size_t index = 0; index < part.size(); ++index) {
+        hid_more |= solved[index] != start[index];
+        pattern[part[index]] = solved[index];
+        local[part[index]] = -1;
+      }
+    }
+  }
+  return Solve(threshold, pattern);
+}
+
+std::vector<CellSuppression> SuppressionProblem::Solve(
+    int64_t threshold, const std::vector<CellSuppression>& start) const {
   std::vector<CellSuppression> pattern(values_.size(), CellSuppression::kNone);
   for (size_t cell = 0; cell < values_.size(); ++cell) {
-    if (values_[cell] > 0 && values_[cell] < threshold) pattern[cell] = CellSuppression::kPrimary;
+    if (values_[cell] > 0 && values_[cell] < threshold) {
+      pattern[cell] = CellSuppression::kPrimary;
+    } else if (start[cell] != CellSuppression::kNone) {
+      pattern[cell] = CellSuppression::kSecondary;
+    }
   }
   // Each round hides at least one more cell, so at most cell_count rounds.
+  // A round derives again only the groups of hidden cells that the round
+  // before changed; the others' ranges stand.
+  // Derivation is bounded in work, so the kept ranges may be looser than
+  // a fresh one's: the pattern is only final once a round deriving every
+  // group finds nothing exposed.
+  std::vector<DerivedRange> ranges(values_.size());
+  std::vector<bool> changed;
+  bool derive_all = true;
   for (size_t round = 0; round <= values_.size(); ++round) {
-    std::vector<DerivedRange> ranges = Derive(pattern, threshold);
+    DeriveGroups(pattern, threshold, derive_all ? nullptr : &changed, ranges);
+    const bool derived_all = derive_all;
+    derive_all = false;
+    changed.assign(values_.size(), false);
+    const std::vector<int> nearest = NearestShownCells(pattern);
     std::vector<bool> relation_touched(relations_.size(), false);
     bool exposed_any = false;
     bool hid_any = false;
@@ -272,12 +388,19 @@ std::vector<CellSuppression> SuppressionProblem::Solve(int64_t threshold) const 
       bool touched = false;
       for (int relation : relations_of_cell_[cell]) touched |= relation_touched[relation];
       if (touched) continue;
-      int chosen = ChooseSecondary(static_cast<int>(cell), pattern);
+      // `nearest` is as of the round's start: a cell hidden earlier in this
+      // round already protects this one as far as this round can tell.
+      int chosen = nearest[cell];
       if (chosen < 0) continue;
       pattern[chosen] = CellSuppression::kSecondary;
+      changed[chosen] = true;
       hid_any = true;
       for (int relation : relations_of_cell_[cell]) relation_touched[relation] = true;
       for (int relation : relations_of_cell_[chosen]) relation_touched[relation] = true;
+    }
+    if (!exposed_any && !derived_all) {
+      derive_all = true;
+      continue;
     }
     if (!exposed_any || !hid_any) break;
   }

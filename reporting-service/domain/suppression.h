@@ -57,6 +57,18 @@ class SuppressionProblem {
 
   // The suppression of every cell for `threshold` (>= 2).
   std::vector<CellSuppression> Solve(int64_t threshold) const;
+  // The same, starting from `start`: cells hidden there stay hidden.
+  std::vector<CellSuppression> Solve(int64_t threshold,
+                                     const std::vector<CellSuppression>& start) const;
+  // The same result's guarantee, reached faster on a large table made of
+  // smaller ones (a municipality over its villages, the region over its
+  // municipalities): each part (a set of cells, with only the relations
+  // among them) is solved alone, in turn and again until no part hides
+  // more, each starting from what the others hid; then the whole table is
+  // solved from there, so what a reader can derive by combining parts is
+  // still checked, and usually holds already after one derivation.
+  std::vector<CellSuppression> SolveInParts(int64_t threshold,
+                                            const std::vector<std::vector<int>>& parts) const;
   // What a reader of the figures published under `pattern` can derive.
   std::vector<DerivedRange> Derive(const std::vector<CellSuppression>& pattern,
                                    int64_t threshold) const;
@@ -70,6 +82,11 @@ class SuppressionProblem {
   // Largest group of connected hidden cells solved by elimination.
   static constexpr size_t kMaxEliminationCells = 400;
 
+  // Derive's work into `ranges`: for the groups of connected hidden cells
+  // holding a cell marked in `changed` (every group when null); the other
+  // groups' ranges are kept, as nothing they depend on changed.
+  void DeriveGroups(const std::vector<CellSuppression>& pattern, int64_t threshold,
+                    const std::vector<bool>* changed, std::vector<DerivedRange>& ranges) const;
   // The reduced row echelon form of equations[members].
   static std::vector<Equation> Reduce(const std::vector<Equation>& equations,
                                       const std::vector<size_t>& members);
@@ -77,9 +94,10 @@ class SuppressionProblem {
   void Propagate(const std::vector<Equation>& equations,
                  const std::vector<CellSuppression>& pattern, int64_t threshold,
                  std::vector<DerivedRange>& ranges) const;
-  // Chooses one shown cell to hide so that `exposed` is protected; -1 when
-  // every cell reachable from it is hidden already.
-  int ChooseSecondary(int exposed, const std::vector<CellSuppression>& pattern) const;
+  // For every hidden cell, the shown non-zero cell to hide so that it is
+  // protected: the smallest (then lowest id) in the nearest relations
+  // reachable through hidden cells; -1 when there is none.
+  std::vector<int> NearestShownCells(const std::vector<CellSuppression>& pattern) const;
 
   std::vector<int64_t> values_;
   std::vector<std::vector<Term>> relations_;

@@ -101,8 +101,8 @@ class SqlSink : public AggregateSink {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
         tx_.Prepare("INSERT INTO counters (municipality, village, day, metric, dim1, dim2, dim3, "
-                    "value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                    "value = value + excluded.value"));
+                    "value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (municipality, village, day, metric, "
+                    "dim1, dim2, dim3) DO UPDATE SET value = counters.value + excluded.value"));
     upsert.Bind(1, area.municipality).Bind(2, area.village).Bind(3, day).Bind(4, metric);
     upsert.Bind(5, dim1).Bind(6, dim2).Bind(7, dim3).Bind(8, delta);
     return upsert.Run();
@@ -156,7 +156,7 @@ class SqlSink : public AggregateSink {
           Statement insert,
           tx_.Prepare("INSERT INTO due_items (kind, name, municipality, village, dim1, "
                       "start_micros, due_micros, end_micros) VALUES (?, ?, ?, ?, ?, ?, ?, NULL) "
-                      "ON CONFLICT DO UPDATE SET village = excluded.village, dim1 = "
+                      "ON CONFLICT (kind, name, municipality) DO UPDATE SET village = excluded.village, dim1 = "
                       "excluded.dim1, start_micros = excluded.start_micros, due_micros = "
                       "excluded.due_micros, end_micros = NULL"));
       insert.Bind(1, item.kind).Bind(2, item.name).Bind(3, municipality);
@@ -197,7 +197,7 @@ class SqlSink : public AggregateSink {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
         tx_.Prepare("INSERT INTO budget_lines (name, display_name, source, municipality, year) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET display_name = "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET display_name = "
                     "excluded.display_name, source = excluded.source, municipality = "
                     "excluded.municipality, year = excluded.year"));
     upsert.Bind(1, line.name).Bind(2, line.display_name).Bind(3, line.source);
@@ -208,7 +208,7 @@ class SqlSink : public AggregateSink {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
         tx_.Prepare("INSERT INTO budget_balances (name, day, ceiling_cents, reserved_cents, "
-                    "committed_cents, available_cents) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+                    "committed_cents, available_cents) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, day) "
                     "DO UPDATE SET ceiling_cents = excluded.ceiling_cents, reserved_cents = "
                     "excluded.reserved_cents, committed_cents = excluded.committed_cents, "
                     "available_cents = excluded.available_cents"));
@@ -232,7 +232,7 @@ class SqlSink : public AggregateSink {
   absl::Status SaveState(absl::string_view name, const nlohmann::json& json) {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
-        tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT DO "
+        tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
                     "UPDATE SET state = excluded.state"));
     upsert.Bind(1, name).Bind(2, json.dump());
     return upsert.Run();
@@ -338,62 +338,85 @@ absl::Status LoadCounters(Transaction& tx, PeriodFigures& figures,
     if (area.cells.empty()) area.cells.assign(layout.size(), 0);
     return area;
   };
-  std::string sql =
-      "SELECT municipality, village, day, metric, dim1, dim2, dim3, value FROM counters WHERE "
-      "day < ?";
-  if (only.has_value()) sql += " AND municipality = ? AND village = ?";
-  HERSTEL_ASSIGN_OR_RETURN(Statement query, tx.Prepare(sql));
-  query.Bind(1, figures.period.end_day);
-  if (only.has_value()) query.Bind(2, only->municipality).Bind(3, only->village);
+  // Two reads: before the period only the stocks matter (their running
+  // sums), so other metrics' history is not read at all; then the period.
+  std::string stocks;
+  for (const auto& [name, reading] : Readings()) {
+    if (reading.use != MetricUse::kWeeklyStock && reading.use != MetricUse::kEndStock) continue;
+    absl::StrAppend(&stocks, stocks.empty() ? "" : ", ", "'", name, "'");
+  }
+  const std::string columns =
+      "SELECT municipality, village, day, metric, dim1, dim2, dim3, value FROM counters WHERE ";
+  // The area's parameters follow the days' (?2 and ?3, or ?3 and ?4).
+  auto in_area = [&](int first) {
+    return only.has_value() ? absl::StrCat(" AND municipality = ?", first, " AND village = ?",
+                                           first + 1)
+                            : std::string();
+  };
   AreaKey key;
   AreaFigures* area = nullptr;
-  while (true) {
-    HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    std::string municipality = query.ColumnText(0);
-    std::string village = query.ColumnText(1);
-    if (area == nullptr || municipality != key.municipality || village != key.village) {
-      key = {municipality, village};
-      area = &area_of(key);
+  for (bool before : {true, false}) {
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement query,
+        tx.Prepare(before ? absl::StrCat(columns, "day < ?1 AND metric IN (", stocks, ")",
+                                         in_area(2))
+                          : absl::StrCat(columns, "day >= ?1 AND day < ?2", in_area(3))));
+    query.Bind(1, start);
+    if (!before) query.Bind(2, figures.period.end_day);
+    const int area_parameter = before ? 2 : 3;
+    if (only.has_value()) {
+      query.Bind(area_parameter, only->municipality).Bind(area_parameter + 1, only->village);
     }
-    int64_t day = query.ColumnInt(2);
-    std::string name = query.ColumnText(3);
-    int64_t dim1 = query.ColumnInt(4);
-    int64_t dim2 = query.ColumnInt(5);
-    int64_t dim3 = query.ColumnInt(6);
-    int64_t value = query.ColumnInt(7);
-    auto reading = Readings().find(name);
-    if (reading == Readings().end()) continue;
-    bool in_period = day >= start;
-    int week = static_cast<int>((WeekStartDay(std::max(day, start)) - first_week) / 7);
-    switch (reading->second.use) {
-      case MetricUse::kWeeklyStock:
-        if (!InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
-        if (in_period) {
-          area->cells[layout.Weekly(Flow::kStock, week, dim1, dim2)] += value;
-        } else {
-          auto& before = stock_before[key];
-          before[dim1 * kPhases + dim2] += value;
+    while (true) {
+      HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) break;
+      std::string municipality = query.ColumnText(0);
+      std::string village = query.ColumnText(1);
+      if (area == nullptr || municipality != key.municipality || village != key.village) {
+        key = {municipality, village};
+        area = &area_of(key);
+      }
+      int64_t day = query.ColumnInt(2);
+      std::string name = query.ColumnText(3);
+      int64_t dim1 = query.ColumnInt(4);
+      int64_t dim2 = query.ColumnInt(5);
+      int64_t dim3 = query.ColumnInt(6);
+      int64_t value = query.ColumnInt(7);
+      auto reading = Readings().find(name);
+      if (reading == Readings().end()) continue;
+      bool in_period = day >= start;
+      int week = static_cast<int>((WeekStartDay(std::max(day, start)) - first_week) / 7);
+      switch (reading->second.use) {
+        case MetricUse::kWeeklyStock:
+          if (!InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
+          if (in_period) {
+            area->cells[layout.Weekly(Flow::kStock, week, dim1, dim2)] += value;
+          } else {
+            auto& before = stock_before[key];
+            before[dim1 * kPhases + dim2] += value;
+          }
+          break;
+        case MetricUse::kWeeklyFlow:
+          if (!in_period || !InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
+          area->cells[layout.Weekly(reading->second.flow, week, dim1, dim2)] += value;
+          break;
+        case MetricUse::kEndStock: {
+          int cell = CellOf(layout, name, dim1, dim2);
+          if (cell >= 0) area->cells[cell] += value;
+          break;
         }
-        break;
-      case MetricUse::kWeeklyFlow:
-        if (!in_period || !InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
-        area->cells[layout.Weekly(reading->second.flow, week, dim1, dim2)] += value;
-        break;
-      case MetricUse::kEndStock: {
-        int cell = CellOf(layout, name, dim1, dim2);
-        if (cell >= 0) area->cells[cell] += value;
-        break;
-      }
-      case MetricUse::kPeriodCount: {
-        int cell = CellOf(layout, name, dim1, dim2);
-        if (in_period && cell >= 0) area->cells[cell] += value;
-        break;
-      }
-      case MetricUse::kHistogram: {
-        int histogram = HistogramKeyOf(name, dim1, dim2);
-        if (in_period && histogram >= 0) area->durations[histogram][static_cast<int>(dim3)] += value;
-        break;
+        case MetricUse::kPeriodCount: {
+          int cell = CellOf(layout, name, dim1, dim2);
+          if (in_period && cell >= 0) area->cells[cell] += value;
+          break;
+        }
+        case MetricUse::kHistogram: {
+          int histogram = HistogramKeyOf(name, dim1, dim2);
+          if (in_period && histogram >= 0) {
+            area->durations[histogram][static_cast<int>(dim3)] += value;
+          }
+          break;
+        }
       }
     }
   }
@@ -571,7 +594,7 @@ absl::Status ApplySourceEvent(Transaction& tx, absl::string_view source, const v
   HERSTEL_ASSIGN_OR_RETURN(
       Statement progress,
       tx.Prepare("INSERT INTO source_progress (source, last_commit_micros, last_apply_micros) "
-                 "VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET last_commit_micros = "
+                 "VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET last_commit_micros = "
                  "excluded.last_commit_micros, last_apply_micros = excluded.last_apply_micros"));
   progress.Bind(1, source)
       .Bind(2, TimeUtil::TimestampToMicroseconds(event.commit_time()))
@@ -640,7 +663,7 @@ absl::StatusOr<v1::ReportingSettings> LoadSettings(Transaction& tx) {
 absl::Status SaveSettings(Transaction& tx, const v1::ReportingSettings& settings) {
   HERSTEL_ASSIGN_OR_RETURN(
       Statement upsert,
-      tx.Prepare("INSERT INTO settings (id, settings) VALUES (1, ?) ON CONFLICT DO UPDATE SET "
+      tx.Prepare("INSERT INTO settings (id, settings) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET "
                  "settings = excluded.settings"));
   upsert.BindBlob(1, settings.SerializeAsString());
   return upsert.Run();
@@ -844,7 +867,8 @@ absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t ba
         tx.Prepare("INSERT INTO backlog_series (municipality, village, track, phase, "
                    "last_week_day, last_stock, growth_weeks, run_start_week_day, "
                    "run_start_stock, alert_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
-                   "CONFLICT DO UPDATE SET last_week_day = excluded.last_week_day, last_stock = "
+                   "CONFLICT (municipality, village, track, phase) DO UPDATE SET last_week_day = "
+                   "excluded.last_week_day, last_stock = "
                    "excluded.last_stock, growth_weeks = excluded.growth_weeks, "
                    "run_start_week_day = excluded.run_start_week_day, run_start_stock = "
                    "excluded.run_start_stock, alert_id = excluded.alert_id"));
@@ -857,7 +881,7 @@ absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t ba
   HERSTEL_ASSIGN_OR_RETURN(
       Statement mark,
       tx.Prepare("INSERT INTO backlog_evaluation (id, evaluated_through_week_day) VALUES (1, ?) "
-                 "ON CONFLICT DO UPDATE SET evaluated_through_week_day = "
+                 "ON CONFLICT (id) DO UPDATE SET evaluated_through_week_day = "
                  "excluded.evaluated_through_week_day"));
   mark.Bind(1, last_complete_week);
   HERSTEL_RETURN_IF_ERROR(mark.Run());
@@ -881,7 +905,7 @@ absl::Status SaveAnnualReport(Transaction& tx, const v1::AnnualReport& report) {
   HERSTEL_ASSIGN_OR_RETURN(
       Statement upsert,
       tx.Prepare("INSERT INTO annual_reports (year, revision, report) VALUES (?, ?, ?) ON "
-                 "CONFLICT DO UPDATE SET revision = excluded.revision, report = excluded.report"));
+                 "CONFLICT (year) DO UPDATE SET revision = excluded.revision, report = excluded.report"));
   upsert.Bind(1, report.year()).Bind(2, report.revision()).BindBlob(3, report.SerializeAsString());
   return upsert.Run();
 }

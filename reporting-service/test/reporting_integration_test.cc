@@ -124,12 +124,16 @@ class ReportingIntegrationTest : public ::testing::Test {
     }
   }
 
+  // The flags that point a reporting-service at the three sources.
+  std::vector<std::string> SourceFlags() {
+    return {"--case_address=" + sources_["case-service"]->address(),
+            "--mandate_address=" + sources_["mandate-service"]->address(),
+            "--escalation_address=" + sources_["escalation-service"]->address(),
+            "--status_interval_seconds=1"};
+  }
+
   void StartReporting(std::vector<std::string> extra_flags = {}) {
-    std::vector<std::string> flags = {
-        "--case_address=" + sources_["case-service"]->address(),
-        "--mandate_address=" + sources_["mandate-service"]->address(),
-        "--escalation_address=" + sources_["escalation-service"]->address(),
-        "--status_interval_seconds=1"};
+    std::vector<std::string> flags = SourceFlags();
     flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
     absl::StatusOr<std::unique_ptr<ServiceProcess>> process =
         environment_.StartService(REPORTING_SERVICE_BINARY, "reporting", flags);
@@ -247,6 +251,24 @@ TEST_F(ReportingIntegrationTest, FollowsTheThreeStreamsAndMatchesAnIndependentCo
   StartSources();
   StartReporting();
   Story story(250, kStoryStart, 21);
+  Append(story, 0, story.events().size());
+  AwaitCaughtUp();
+  ExpectAllMatch(story);
+}
+
+// Two replicas of the reporting-service on one PostgreSQL database, both
+// following the same three streams: every event is counted once.
+TEST_F(ReportingIntegrationTest, TwoReplicasOnOneDatabaseCountEveryEventOnce) {
+  if (::herstel::testing::StoreBackendFromEnvironment() ==
+      ::herstel::testing::StoreBackend::kSqlite) {
+    GTEST_SKIP() << "SQLite serves one process; replicas run on PostgreSQL";
+  }
+  StartSources();
+  StartReporting();
+  absl::StatusOr<std::unique_ptr<ServiceProcess>> second = environment_.StartService(
+      REPORTING_SERVICE_BINARY, "reporting-2", SourceFlags(), reporting_->store());
+  ASSERT_TRUE(second.ok()) << second.status();
+  Story story(250, kStoryStart, 23);
   Append(story, 0, story.events().size());
   AwaitCaughtUp();
   ExpectAllMatch(story);

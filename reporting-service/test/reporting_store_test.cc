@@ -8,6 +8,7 @@
 #include "domain/publication.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "store_backends.h"
 #include "herstel/follower.h"
 #include "herstel/outbox.h"
 #include "herstel/status_macros.h"
@@ -21,12 +22,18 @@ using ::herstel::testing::IsOk;
 using testing::ExpectedArea;
 using testing::Story;
 
-class ReportingStoreTest : public ::testing::Test {
+// Runs on SQLite and on PostgreSQL.
+class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::StoreBackend> {
  protected:
   void SetUp() override {
     char pattern[] = "/tmp/reporting-store-test-XXXXXX";
     directory_ = mkdtemp(pattern);
-    store_ = *Store::Open(directory_ + "/reporting.db", ReportingMigrations());
+    absl::StatusOr<std::string> location =
+        ::herstel::testing::FreshStoreLocation(GetParam(), directory_, "reporting");
+    ASSERT_THAT(location, IsOk());
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, ReportingMigrations());
+    ASSERT_THAT(store, IsOk());
+    store_ = std::move(*store);
   }
   void TearDown() override {
     store_.reset();
@@ -118,7 +125,7 @@ class ReportingStoreTest : public ::testing::Test {
 
 const absl::Time kStart = YearStart(2025) + absl::Hours(24 * 30);
 
-TEST_F(ReportingStoreTest, EveryFigureMatchesAnIndependentCount) {
+TEST_P(ReportingStoreTest, EveryFigureMatchesAnIndependentCount) {
   Story story(400, kStart, 11);
   DeliverStory(story);
   absl::Time end = YearStart(2026);
@@ -136,7 +143,7 @@ TEST_F(ReportingStoreTest, EveryFigureMatchesAnIndependentCount) {
   EXPECT_EQ(region.inspection_requests().waiting().value(), story.Expect("", "", end).inspections_waiting);
 }
 
-TEST_F(ReportingStoreTest, AnEarlierPeriodSeesOnlyWhatHadHappenedByThen) {
+TEST_P(ReportingStoreTest, AnEarlierPeriodSeesOnlyWhatHadHappenedByThen) {
   Story story(300, kStart, 12);
   DeliverStory(story);
   absl::Time end = kStart + absl::Hours(24 * 40);
@@ -147,7 +154,7 @@ TEST_F(ReportingStoreTest, AnEarlierPeriodSeesOnlyWhatHadHappenedByThen) {
   ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", day_end), true);
 }
 
-TEST_F(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
+TEST_P(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
   Story story(150, kStart, 13);
   DeliverStory(story, /*twice=*/true);
   absl::Time end = YearStart(2026);
@@ -156,7 +163,7 @@ TEST_F(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
   ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
 }
 
-TEST_F(ReportingStoreTest, PublicMonitorHidesEverySmallCount) {
+TEST_P(ReportingStoreTest, PublicMonitorHidesEverySmallCount) {
   Story story(120, kStart, 14);
   DeliverStory(story);
   auto figures = std::make_shared<PeriodFigures>(Load(ToDayPeriod(YearStart(2025), YearStart(2026))));
@@ -183,7 +190,7 @@ TEST_F(ReportingStoreTest, PublicMonitorHidesEverySmallCount) {
   }
 }
 
-TEST_F(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
+TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
   // Cases enter inspection in Oldambt week after week, then some leave.
   std::map<std::string, int64_t> sequences;
   absl::Time monday = DayStart(WeekStartDay(DayNumber(YearStart(2025) + absl::Hours(24 * 14))));
@@ -265,4 +272,8 @@ TEST_F(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenIt
 }
 
 }  // namespace
+INSTANTIATE_TEST_SUITE_P(Backends, ReportingStoreTest,
+                         ::testing::ValuesIn(::herstel::testing::AllStoreBackends()),
+                         ::herstel::testing::StoreBackendName);
+
 }  // namespace herstel::reporting

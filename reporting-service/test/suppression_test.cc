@@ -217,6 +217,79 @@ struct Grid {
   }
 };
 
+// A region of municipalities, each of villages; every area has the same
+// figures and their total. Each municipality is the sum of its villages and
+// the region of its municipalities, figure by figure. `parts` are the tables
+// Publication solves first: each municipality with its villages, then the
+// region with its municipalities.
+struct Region {
+  Table table;
+  std::vector<std::vector<int>> parts;
+
+  // villages[municipality][village][figure]
+  explicit Region(const std::vector<std::vector<std::vector<int64_t>>>& villages) {
+    const size_t figures = villages.front().front().size();
+    std::vector<std::vector<int>> municipality_areas;
+    for (const auto& municipality : villages) {
+      std::vector<std::vector<int>> village_areas;
+      for (const auto& village : municipality) village_areas.push_back(Area(village));
+      std::vector<int64_t> sums(figures, 0);
+      for (const auto& village : municipality) {
+        for (size_t figure = 0; figure < figures; ++figure) sums[figure] += village[figure];
+      }
+      municipality_areas.push_back(Area(sums));
+      Hierarchy(municipality_areas.back(), village_areas);
+      std::vector<int>& part = parts.emplace_back(municipality_areas.back());
+      for (const auto& area : village_areas) part.insert(part.end(), area.begin(), area.end());
+    }
+    std::vector<int64_t> region_sums(figures, 0);
+    for (const auto& municipality : villages) {
+      for (const auto& village : municipality) {
+        for (size_t figure = 0; figure < figures; ++figure) region_sums[figure] += village[figure];
+      }
+    }
+    std::vector<int> region = Area(region_sums);
+    Hierarchy(region, municipality_areas);
+    std::vector<int>& part = parts.emplace_back(region);
+    for (const auto& area : municipality_areas) part.insert(part.end(), area.begin(), area.end());
+  }
+
+  // An area's figures and their total (the last cell).
+  std::vector<int> Area(const std::vector<int64_t>& values) {
+    std::vector<int> cells;
+    int64_t total = 0;
+    for (int64_t value : values) {
+      cells.push_back(table.Cell(value));
+      total += value;
+    }
+    int total_cell = table.Cell(total);
+    table.Sum(total_cell, cells);
+    cells.push_back(total_cell);
+    return cells;
+  }
+
+  void Hierarchy(const std::vector<int>& parent, const std::vector<std::vector<int>>& children) {
+    for (size_t cell = 0; cell < parent.size(); ++cell) {
+      std::vector<int> parts_of_cell;
+      for (const auto& child : children) parts_of_cell.push_back(child[cell]);
+      table.Sum(parent[cell], parts_of_cell);
+    }
+  }
+};
+
+// A random count: 0 or a small one (below `threshold`) one time in `kinds`
+// each, else one at or above the threshold.
+int64_t RandomCount(std::mt19937& random, int64_t threshold, uint32_t kinds) {
+  switch (random() % kinds) {
+    case 0:
+      return 0;
+    case 1:
+      return 1 + static_cast<int64_t>(random() % (threshold - 1));
+    default:
+      return threshold + static_cast<int64_t>(random() % 30);
+  }
+}
+
 TEST(SuppressionTest, CountsBelowTheThresholdAreHiddenAndOthersShown) {
   Table table;
   int zero = table.Cell(0);
@@ -346,17 +419,8 @@ TEST(SuppressionTest, RandomTablesNeverRevealAHiddenCell) {
     bool any_small = false;
     for (auto& row : values) {
       for (int64_t& value : row) {
-        switch (random() % 4) {
-          case 0:
-            value = 0;
-            break;
-          case 1:
-            value = 1 + static_cast<int64_t>(random() % (threshold - 1));
-            any_small = true;
-            break;
-          default:
-            value = threshold + static_cast<int64_t>(random() % 30);
-        }
+        value = RandomCount(random, threshold, 4);
+        any_small |= value > 0 && value < threshold;
       }
     }
     tables_with_small_cells += any_small ? 1 : 0;
@@ -380,6 +444,57 @@ TEST(SuppressionTest, TheSamePatternForTheSameFigures) {
   Grid first({{4, 25, 31}, {12, 3, 18}});
   Grid second({{4, 25, 31}, {12, 3, 18}});
   EXPECT_EQ(first.table.problem.Solve(10), second.table.problem.Solve(10));
+}
+
+TEST(SuppressionTest, SolvingPerMunicipalityRevealsNoHiddenCell) {
+  // The second municipality has one village, so it equals that village
+  // figure by figure: hiding a village figure must hide the municipality's
+  // too, which then must be protected against the region and the first
+  // municipality.
+  Region region({{{3, 25, 40}, {14, 2, 31}, {20, 21, 0}}, {{12, 4, 30}}});
+  std::vector<CellSuppression> pattern = region.table.problem.SolveInParts(10, region.parts);
+  for (int cell = 0; cell < region.table.problem.cell_count(); ++cell) {
+    int64_t value = region.table.values[cell];
+    EXPECT_EQ(pattern[cell] == CellSuppression::kPrimary, value > 0 && value < 10) << cell;
+  }
+  EXPECT_THAT(region.table.Recovered(pattern, 10), ::testing::IsEmpty());
+}
+
+TEST(SuppressionTest, RandomRegionsSolvedPerMunicipalityNeverRevealAHiddenCell) {
+  std::mt19937 random(20261124);
+  int hidden_cells = 0;
+  for (int round = 0; round < 150; ++round) {
+    int64_t threshold = 5 + static_cast<int64_t>(random() % 8);
+    int municipalities = 2 + static_cast<int>(random() % 2);
+    std::vector<std::vector<std::vector<int64_t>>> villages(municipalities);
+    for (auto& municipality : villages) {
+      municipality.resize(1 + random() % 3, std::vector<int64_t>(2));
+      for (auto& village : municipality) {
+        for (int64_t& value : village) value = RandomCount(random, threshold, 3);
+      }
+    }
+    Region region(villages);
+    std::vector<CellSuppression> pattern =
+        region.table.problem.SolveInParts(threshold, region.parts);
+    for (int cell = 0; cell < region.table.problem.cell_count(); ++cell) {
+      int64_t value = region.table.values[cell];
+      ASSERT_EQ(pattern[cell] == CellSuppression::kPrimary, value > 0 && value < threshold)
+          << "round " << round;
+      hidden_cells += pattern[cell] != CellSuppression::kNone ? 1 : 0;
+    }
+    ASSERT_THAT(region.table.Recovered(pattern, threshold), ::testing::IsEmpty())
+        << "round " << round << " threshold " << threshold;
+  }
+  EXPECT_GT(hidden_cells, 300);
+}
+
+TEST(SuppressionTest, SolvingFromAStartKeepsItsHiddenCellsHidden) {
+  Grid grid({{40, 25, 31}, {12, 30, 18}});
+  std::vector<CellSuppression> start(grid.table.problem.cell_count(), CellSuppression::kNone);
+  start[grid.cells[0][0]] = CellSuppression::kSecondary;
+  std::vector<CellSuppression> pattern = grid.table.problem.Solve(10, start);
+  EXPECT_EQ(pattern[grid.cells[0][0]], CellSuppression::kSecondary);
+  EXPECT_THAT(grid.table.Recovered(pattern, 10), ::testing::IsEmpty());
 }
 
 }  // namespace
