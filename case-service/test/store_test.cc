@@ -26,10 +26,8 @@ class StoreTest : public ::testing::TestWithParam<::herstel::testing::StoreBacke
                  absl::StrCat("case_store_test_", getpid(), "_", ::testing::UnitTest::GetInstance()->random_seed(),
                               "_", counter_++);
     std::filesystem::create_directories(directory_);
-    absl::StatusOr<std::string> location =
-        ::herstel::testing::FreshStoreLocation(GetParam(), directory_.string(), "case");
-    ASSERT_THAT(location, IsOk());
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, CaseServiceMigrations());
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        ::herstel::testing::OpenFreshStore(GetParam(), directory_.string(), "case", CaseServiceMigrations());
     ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
   }

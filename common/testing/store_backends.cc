@@ -62,4 +62,13 @@ absl::StatusOr<std::string> FreshStoreLocation(StoreBackend backend, const std::
   return absl::StrCat(*base, "/", database);
 }
 
+absl::StatusOr<std::unique_ptr<Store>> OpenFreshStore(StoreBackend backend,
+                                                      const std::string& directory,
+                                                      absl::string_view name,
+                                                      const MigrationSet& migrations) {
+  absl::StatusOr<std::string> location = FreshStoreLocation(backend, directory, name);
+  if (!location.ok()) return location.status();
+  return Store::Open(*location, migrations);
+}
+
 }  // namespace herstel::testing

@@ -11,12 +11,14 @@
 #ifndef HERSTEL_TESTING_STORE_BACKENDS_H_
 #define HERSTEL_TESTING_STORE_BACKENDS_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "herstel/store.h"
 
 namespace herstel::testing {
 
@@ -40,6 +42,12 @@ absl::StatusOr<std::string> TestPostgresBaseUri();
 // `directory` for SQLite, a new database on the test server for PostgreSQL.
 absl::StatusOr<std::string> FreshStoreLocation(StoreBackend backend, const std::string& directory,
                                                absl::string_view name);
+
+// Store::Open on a FreshStoreLocation with `migrations`.
+absl::StatusOr<std::unique_ptr<Store>> OpenFreshStore(StoreBackend backend,
+                                                      const std::string& directory,
+                                                      absl::string_view name,
+                                                      const MigrationSet& migrations);
 
 }  // namespace herstel::testing
 

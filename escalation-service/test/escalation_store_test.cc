@@ -31,10 +31,8 @@ class EscalationStoreTest : public ::testing::TestWithParam<::herstel::testing::
                      {{"/", "-"}});
     std::filesystem::remove_all(directory_);
     std::filesystem::create_directories(directory_);
-    absl::StatusOr<std::string> location =
-        ::herstel::testing::FreshStoreLocation(GetParam(), directory_.string(), "store");
-    ASSERT_THAT(location, IsOk());
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, EscalationMigrations());
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        ::herstel::testing::OpenFreshStore(GetParam(), directory_.string(), "store", EscalationMigrations());
     ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
   }

@@ -31,10 +31,8 @@ class LedgerOperationsTest : public ::testing::TestWithParam<::herstel::testing:
   void SetUp() override {
     char pattern[] = "/tmp/herstel-ledger-test-XXXXXX";
     directory_ = mkdtemp(pattern);
-    absl::StatusOr<std::string> location =
-        ::herstel::testing::FreshStoreLocation(GetParam(), directory_, "mandate");
-    ASSERT_THAT(location, IsOk());
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, MandateSchema());
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        ::herstel::testing::OpenFreshStore(GetParam(), directory_, "mandate", MandateSchema());
     ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
     for (int i = 0; i < kLines; ++i) {

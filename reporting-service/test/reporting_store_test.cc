@@ -28,10 +28,8 @@ class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::S
   void SetUp() override {
     char pattern[] = "/tmp/reporting-store-test-XXXXXX";
     directory_ = mkdtemp(pattern);
-    absl::StatusOr<std::string> location =
-        ::herstel::testing::FreshStoreLocation(GetParam(), directory_, "reporting");
-    ASSERT_THAT(location, IsOk());
-    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(*location, ReportingMigrations());
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        ::herstel::testing::OpenFreshStore(GetParam(), directory_, "reporting", ReportingMigrations());
     ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
   }
