@@ -150,10 +150,7 @@ class PostgresConnection;
 class PostgresStatement : public StatementBackend {
  public:
   PostgresStatement(PostgresConnection& connection, std::string sql)
-      : connection_(connection),
-        sql_(std::move(sql)),
-        parameter_count_(Translate(sql_, {}).parameter_count),
-        used_(Translate(sql_, {}).used) {}
+      : PostgresStatement(connection, sql, Translate(sql, {})) {}
 
   void BindInt(int index, int64_t value) override { Set(index, 'i', absl::StrCat(value)); }
   void BindText(int index, absl::string_view text) override { Set(index, 't', std::string(text)); }
@@ -195,6 +192,13 @@ class PostgresStatement : public StatementBackend {
   }
 
  private:
+  // `shape` is `sql` translated once, for its parameters.
+  PostgresStatement(PostgresConnection& connection, std::string sql, const TranslatedSql& shape)
+      : connection_(connection),
+        sql_(std::move(sql)),
+        parameter_count_(shape.parameter_count),
+        used_(shape.used) {}
+
   void Set(int index, char type, std::string value) {
     if (index < 1) return;
     size_t slot = static_cast<size_t>(index - 1);
