@@ -8,7 +8,7 @@
 #   tools/scripts/build.sh && mandate-service/bench/postgres_bench.sh [SECONDS] [CALLERS]
 #
 # Starts its own PostgreSQL cluster (durable defaults: fsync and synchronous
-# commit on) in a temporary folder on a free loopback port, and stops it.
+# commit on) with tools/scripts/test-postgres.sh, and stops it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-20}
@@ -16,20 +16,16 @@ callers=${2:-16}
 build=${HERSTEL_BUILD:-build}
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 work=$(mktemp -d /tmp/herstel-pg-bench.XXXXXX)
-run_as_server() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[[ $(id -u) -eq 0 ]] && chown postgres: "$work"
-port=$((30000 + RANDOM % 10000))
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  run_as_server "$bin/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true
+  tools/scripts/test-postgres.sh stop "$work" >/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
-run_as_server "$bin/initdb" -D "$work/data" -U postgres --auth=trust --locale=C -E UTF8 >/dev/null
-run_as_server "$bin/pg_ctl" -D "$work/data" -l "$work/server.log" -w start \
-  -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c max_connections=200" >/dev/null
-base="postgresql://postgres@127.0.0.1:$port"
+tools/scripts/test-postgres.sh start "$work" --durable >/dev/null
+base=$(cat "$work/uri")
+port=${base##*:}
 openssl rand -base64 48 >"$work/token.key"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}'), fsync on, synchronous_commit on"
@@ -47,7 +43,7 @@ start_replicas() {  # DATABASE COUNT: starts COUNT mandate-services on DATABASE
   done
   for ((i = 0; i < count; i++)); do
     for _ in $(seq 100); do
-      "$build/tools/herstelctl/herstelctl" health --address="127.0.0.1:$((port + 100 + i))" \
+      "$build/tools/herstelctl/herstelctl" health "127.0.0.1:$((port + 100 + i))" --timeout_ms=500 \
         >/dev/null 2>&1 && break
       sleep 0.1
     done
@@ -61,7 +57,7 @@ stop_replicas() {
 for replicas in 1 2; do
   for lines in 1 1000; do
     database="service_r${replicas}_l${lines}"
-    run_as_server "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres "$database"
+    psql -q "$base/postgres" -c "CREATE DATABASE $database"
     start_replicas "$database" "$replicas"
     printf 'service, %d replica(s), %4d line(s): ' "$replicas" "$lines"
     "$build/tools/loadgen/herstel-loadgen" --scenario=mandate-reserve-commit --lines="$lines" \
@@ -73,7 +69,7 @@ done
 
 # The same pairs as plain SQL: the schema made by the service, the lines
 # inserted directly, then pgbench with as many clients as callers above.
-run_as_server "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres direct
+psql -q "$base/postgres" -c "CREATE DATABASE direct"
 start_replicas direct 1
 stop_replicas
 psql -q "$base/direct" -c "INSERT INTO budget_lines (id, source, owner, municipality, area, year,

@@ -4,10 +4,14 @@
 # (trust authentication, fsync off: test data only) and writes its base URI
 # to STATE_DIR/uri; `stop STATE_DIR` stops it and deletes the cluster.
 # ctest runs these as the setup and cleanup of the `postgres` fixture.
+# `start STATE_DIR --durable` keeps PostgreSQL's durable defaults (fsync and
+# synchronous commit on), for benchmarks.
 # As root, the server runs as the `postgres` user (initdb refuses root).
 set -euo pipefail
 command=${1:?usage: test-postgres.sh start|stop STATE_DIR}
 state=${2:?usage: test-postgres.sh start|stop STATE_DIR}
+settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+if [[ "${3:-}" == --durable ]]; then settings=""; fi
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [[ -n "$bin" ]] || { echo "test-postgres: PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
 
@@ -37,9 +41,8 @@ case "$command" in
     for attempt in 1 2 3 4 5 6 7 8; do
       port=$((20000 + RANDOM % 20000))
       if as_server_user "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 30 start \
-          -o "-p $port -k $cluster -c listen_addresses=127.0.0.1 -c fsync=off \
-              -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 \
-              -c shared_buffers=128MB" >/dev/null 2>&1; then
+          -o "-p $port -k $cluster -c listen_addresses=127.0.0.1 $settings \
+              -c max_connections=400 -c shared_buffers=128MB" >/dev/null 2>&1; then
         echo "postgresql://postgres@127.0.0.1:$port" >"$state/uri"
         echo "test-postgres: server on 127.0.0.1:$port, cluster $cluster"
         exit 0
