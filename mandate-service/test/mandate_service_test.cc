@@ -112,6 +112,56 @@ class MandateServiceTest : public ::testing::TestWithParam<StoreBackend> {
     return {sum, count};
   }
 
+  // Case manager cm-`caller` asks `ask` cents from `line` with request id
+  // `request_id`, on the replica behind `channel`.
+  absl::Status Reserve(const std::shared_ptr<grpc::Channel>& channel, int caller,
+                       const std::string& line, int64_t ask, const std::string& request_id,
+                       v1::CheckAndReserveResponse& response) {
+    auto stub = v1::MandateService::NewStub(channel);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + CaseManagerToken(absl::StrCat("cm-", caller)));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    return FromGrpcStatus(
+        stub->CheckAndReserve(&context, CustomSolution(line, ask, request_id), &response));
+  }
+
+  // What a race of callers asking at once got.
+  struct Race {
+    int granted = 0, refused = 0, other = 0;
+    std::vector<std::string> reservations;  // per caller; empty when not granted
+  };
+
+  // `callers` case managers ask `ask` from `line` at the same moment, caller i
+  // on replicas[i % replicas.size()] with request id `prefix`-i.
+  Race ReserveAtOnce(const std::vector<std::shared_ptr<grpc::Channel>>& replicas, int callers,
+                     const std::string& line, int64_t ask, const std::string& prefix) {
+    std::atomic<int> granted{0}, refused{0}, other{0};
+    Race race;
+    race.reservations.resize(callers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < callers; ++i) {
+      threads.emplace_back([&, i] {
+        v1::CheckAndReserveResponse response;
+        absl::Status status = Reserve(replicas[i % replicas.size()], i, line, ask,
+                                      absl::StrCat(prefix, "-", i), response);
+        if (status.ok() && response.result().allowed()) {
+          race.reservations[i] = response.reservation().name();
+          ++granted;
+        } else if (status.code() == absl::StatusCode::kFailedPrecondition &&
+                   GetErrorDetail(status)->reason() == "INSUFFICIENT_BUDGET") {
+          ++refused;
+        } else {
+          ++other;
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    race.granted = granted.load();
+    race.refused = refused.load();
+    race.other = other.load();
+    return race;
+  }
+
   TestEnvironment environment_;
   std::unique_ptr<ServiceProcess> process_;
   std::unique_ptr<v1::MandateService::Stub> stub_;
@@ -178,32 +228,11 @@ TEST_P(MandateServiceTest, SixtyFourConcurrentCallersNeverOverspendOneLine) {
   constexpr int64_t kCeiling = 1'000'000;
   constexpr int64_t kAsk = 30'000;  // 33 fit, 31 must be refused
   std::string line = CreateLine(kCeiling, "hot-line");
-  std::atomic<int> granted{0}, refused{0}, other{0};
-  std::vector<std::string> reservations(kCallers);
-  std::vector<std::thread> callers;
-  for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&, i] {
-      auto stub = v1::MandateService::NewStub(process_->channel());
-      grpc::ClientContext context;
-      context.AddMetadata("authorization", "Bearer " + CaseManagerToken(absl::StrCat("cm-", i)));
-      v1::CheckAndReserveResponse response;
-      absl::Status status = FromGrpcStatus(
-          stub->CheckAndReserve(&context, CustomSolution(line, kAsk, absl::StrCat("race-", i)), &response));
-      if (status.ok() && response.result().allowed()) {
-        reservations[i] = response.reservation().name();
-        ++granted;
-      } else if (status.code() == absl::StatusCode::kFailedPrecondition &&
-                 GetErrorDetail(status)->reason() == "INSUFFICIENT_BUDGET") {
-        ++refused;
-      } else {
-        ++other;
-      }
-    });
-  }
-  for (auto& caller : callers) caller.join();
-  EXPECT_EQ(granted.load(), 33);
-  EXPECT_EQ(refused.load(), 31);
-  EXPECT_EQ(other.load(), 0);
+  Race race = ReserveAtOnce({process_->channel()}, kCallers, line, kAsk, "race");
+  const std::vector<std::string>& reservations = race.reservations;
+  EXPECT_EQ(race.granted, 33);
+  EXPECT_EQ(race.refused, 31);
+  EXPECT_EQ(race.other, 0);
   v1::BudgetLine after = Line(line);
   EXPECT_EQ(after.reserved_cents(), 33 * kAsk);
   EXPECT_EQ(after.available_cents(), kCeiling - 33 * kAsk);
@@ -549,48 +578,25 @@ TEST_P(MandateServiceTest, TwoReplicasOnOneDatabaseNeverOverspendAndHonourRetrie
   auto second = environment_.StartService(HERSTEL_MANDATE_SERVICE_BINARY, "mandate-2",
                                           {"--expiry_sweep_ms=100"}, process_->store());
   ASSERT_TRUE(second.ok()) << second.status();
-  std::shared_ptr<grpc::Channel> replicas[2] = {process_->channel(), (*second)->channel()};
+  std::vector<std::shared_ptr<grpc::Channel>> replicas = {process_->channel(),
+                                                          (*second)->channel()};
   constexpr int kCallers = 64;
   constexpr int64_t kCeiling = 1'000'000;
   constexpr int64_t kAsk = 30'000;  // 33 fit, 31 must be refused
   std::string line = CreateLine(kCeiling, "shared-hot-line");
-  auto reserve = [&](int caller, int replica, v1::CheckAndReserveResponse& response) {
-    auto stub = v1::MandateService::NewStub(replicas[replica]);
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer " + CaseManagerToken(absl::StrCat("cm-", caller)));
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    return FromGrpcStatus(stub->CheckAndReserve(
-        &context, CustomSolution(line, kAsk, absl::StrCat("replica-race-", caller)), &response));
-  };
-  std::atomic<int> granted{0}, refused{0};
-  std::vector<std::string> reservations(kCallers);
-  std::vector<std::thread> callers;
-  for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&, i] {
-      v1::CheckAndReserveResponse response;
-      absl::Status status = reserve(i, i % 2, response);
-      if (status.ok() && response.result().allowed()) {
-        reservations[i] = response.reservation().name();
-        ++granted;
-      } else if (status.code() == absl::StatusCode::kFailedPrecondition &&
-                 GetErrorDetail(status)->reason() == "INSUFFICIENT_BUDGET") {
-        ++refused;
-      } else {
-        ADD_FAILURE() << "caller " << i << ": " << status;
-      }
-    });
-  }
-  for (auto& caller : callers) caller.join();
-  EXPECT_EQ(granted.load(), 33);
-  EXPECT_EQ(refused.load(), 31);
+  Race race = ReserveAtOnce(replicas, kCallers, line, kAsk, "replica-race");
+  EXPECT_EQ(race.granted, 33);
+  EXPECT_EQ(race.refused, 31);
+  EXPECT_EQ(race.other, 0);
   EXPECT_EQ(Line(line).reserved_cents(), 33 * kAsk);
 
   // Every granted request retried on the other replica: the same reservation.
   for (int i = 0; i < kCallers; ++i) {
-    if (reservations[i].empty()) continue;
+    if (race.reservations[i].empty()) continue;
     v1::CheckAndReserveResponse again;
-    ASSERT_THAT(reserve(i, 1 - i % 2, again), IsOk());
-    EXPECT_EQ(again.reservation().name(), reservations[i]);
+    ASSERT_THAT(Reserve(replicas[1 - i % 2], i, line, kAsk, absl::StrCat("replica-race-", i), again),
+                IsOk());
+    EXPECT_EQ(again.reservation().name(), race.reservations[i]);
   }
   v1::BudgetLine after = Line(line);
   EXPECT_EQ(after.reserved_cents(), 33 * kAsk);
