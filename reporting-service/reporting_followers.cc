@@ -83,12 +83,13 @@ void ReportingFollowers::Start() {
     ServiceClient* client = followed.client.get();
     followed.follower = std::make_unique<EventFollower>(
         store_, source, followed.open,
-        [source](Transaction& tx, const v1::Event& event) {
-          return ApplySourceEvent(tx, source, event);
+        [source](Transaction& tx, absl::Span<const v1::Event> events) {
+          return ApplySourceEvents(tx, source, events);
         },
         [client](grpc::ClientContext& context) {
           client->Prepare(context, kStreamTokenLifetime);
-        });
+        },
+        kFollowerBatch);
     followed.follower->Start();
     followed.cursor_at_start = followed.follower->cursor();
   }

@@ -5,9 +5,10 @@
 // 1. Writes the story to files (in a child process, so the generator's
 //    memory is not counted in ours).
 // 2. Rebuild: three herstel::EventFollower instances, the followers' own
-//    code (cursor in the same transaction, duplicate check, the store's
-//    group commit across the three sources), read the three streams from
-//    the files from sequence 0 into an empty store. Peak RSS (getrusage)
+//    code (batches of queued events with the cursor in the same
+//    transaction, duplicate check, the store's group commit across the
+//    three sources), read the three streams from the files from sequence 0
+//    into an empty store. Peak RSS (getrusage)
 //    is sampled at 10%, 50% and 100% of the events.
 // 3. Following: the events after the rebuild arrive one at a time, each
 //    applied exactly as EventFollower applies one (one write transaction
@@ -72,10 +73,9 @@ ABSL_FLAG(int, municipalities, 14,
 ABSL_FLAG(std::string, municipality, "municipalities/groningen",
           "the municipality of GetMonitor (groningen has the most cases)");
 ABSL_FLAG(int, year, 2025, "the year of the monitor period and of the yearly report");
-ABSL_FLAG(int, rebuild_batch, 0,
-          "0: rebuild through three EventFollowers (one transaction per event, as the service "
-          "does today); N > 0: what-if, the same per-event code and cursor but N events per "
-          "write transaction, the three streams merged in commit-time order on one thread");
+ABSL_FLAG(int, follower_batch, herstel::reporting::kFollowerBatch,
+          "queued events each follower applies per write transaction during the rebuild "
+          "(the service's setting by default; 1 = one transaction per event)");
 ABSL_FLAG(int, solve_deadline_seconds, 30,
           "give up waiting for the suppression of one period (and skip GetMonitor and the "
           "yearly report, which need it) after this long");
@@ -181,51 +181,6 @@ struct Milestone {
 
 std::string Indent(const std::string& text) { return absl::StrCat("  ", text); }
 
-// The what-if of --rebuild_batch: the three streams merged in commit-time
-// order, `batch` events per write transaction, each applied exactly as the
-// follower applies it (duplicate check against its cursor, the event, the cursor).
-absl::Status RebuildInBatches(Store& store, const std::string& directory, int batch,
-                              std::atomic<int64_t>& applied) {
-  std::unique_ptr<EventFileReader> readers[kStorySourceCount];
-  v1::Event heads[kStorySourceCount];
-  bool has_head[kStorySourceCount];
-  for (int source = 0; source < kStorySourceCount; ++source) {
-    HERSTEL_ASSIGN_OR_RETURN(
-        readers[source],
-        EventFileReader::Open(absl::StrCat(directory, "/", kStorySources[source], ".events"), false));
-    has_head[source] = readers[source]->Next(heads[source]);
-  }
-  std::vector<std::pair<int, v1::Event>> pending;
-  while (true) {
-    pending.clear();
-    while (static_cast<int>(pending.size()) < batch) {
-      int next = -1;
-      for (int source = 0; source < kStorySourceCount; ++source) {
-        if (!has_head[source]) continue;
-        if (next < 0 || TimeUtil::TimestampToMicroseconds(heads[source].commit_time()) <
-                            TimeUtil::TimestampToMicroseconds(heads[next].commit_time())) {
-          next = source;
-        }
-      }
-      if (next < 0) break;
-      pending.emplace_back(next, std::move(heads[next]));
-      has_head[next] = readers[next]->Next(heads[next]);
-    }
-    if (pending.empty()) return absl::OkStatus();
-    HERSTEL_RETURN_IF_ERROR(store.Write([&](Transaction& tx) -> absl::Status {
-      for (const auto& [source, event] : pending) {
-        const char* name = kStorySources[source];
-        HERSTEL_ASSIGN_OR_RETURN(int64_t stored, LoadCursor(tx, name));
-        if (event.sequence() <= stored) continue;
-        HERSTEL_RETURN_IF_ERROR(ApplySourceEvent(tx, name, event));
-        HERSTEL_RETURN_IF_ERROR(SaveCursor(tx, name, event.sequence()));
-      }
-      return absl::OkStatus();
-    }));
-    applied += static_cast<int64_t>(pending.size());
-  }
-}
-
 absl::Status Run() {
   const int64_t cases = absl::GetFlag(FLAGS_full) ? 1'000'000 : absl::GetFlag(FLAGS_cases);
   const int year = absl::GetFlag(FLAGS_year);
@@ -295,6 +250,7 @@ absl::Status Run() {
                                       PeakRssMib(), CurrentRssMib()));
 
   // 2. Rebuild through the followers.
+  const int follower_batch = absl::GetFlag(FLAGS_follower_batch);
   std::vector<std::unique_ptr<EventFollower>> followers;
   for (int source = 0; source < kStorySourceCount; ++source) {
     const std::string path = absl::StrCat(directory, "/", kStorySources[source], ".events");
@@ -312,36 +268,20 @@ absl::Status Run() {
           }
           return std::make_unique<FileEventStream>(std::move(reader), request.after_sequence());
         },
-        [name](Transaction& tx, const v1::Event& event) {
-          return ApplySourceEvent(tx, name, event);
+        [name](Transaction& tx, absl::Span<const v1::Event> events) {
+          return ApplySourceEvents(tx, name, events);
         },
-        [](grpc::ClientContext&) {}));
+        [](grpc::ClientContext&) {}, follower_batch));
   }
   std::vector<Milestone> milestones;
   const int percents[] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100};
   size_t next_milestone = 0;
-  const int rebuild_batch = absl::GetFlag(FLAGS_rebuild_batch);
-  std::atomic<int64_t> batched_applied{0};
-  absl::Status batched_status;
-  std::atomic<bool> batched_done{false};
-  std::thread batched_thread;
   const double rebuild_cpu_start = CpuSeconds();
   absl::Time rebuild_start = absl::Now();
-  if (rebuild_batch <= 0) {
-    for (auto& follower : followers) follower->Start();
-  } else {
-    batched_thread = std::thread([&] {
-      batched_status = RebuildInBatches(*store, directory, rebuild_batch, batched_applied);
-      batched_done = true;
-    });
-  }
+  for (auto& follower : followers) follower->Start();
   while (next_milestone < std::size(percents)) {
-    int64_t applied = batched_applied.load();
+    int64_t applied = 0;
     for (auto& follower : followers) applied += follower->cursor();
-    if (batched_done.load() && !batched_status.ok()) {
-      batched_thread.join();
-      return batched_status;
-    }
     while (next_milestone < std::size(percents) &&
            applied >= total * percents[next_milestone] / 100) {
       milestones.push_back({percents[next_milestone], applied,
@@ -355,12 +295,8 @@ absl::Status Run() {
   const double rebuild_seconds = milestones.back().seconds;
   const double rebuild_cpu_seconds = milestones.back().cpu_seconds;
   for (auto& follower : followers) follower->Stop();
-  if (batched_thread.joinable()) batched_thread.join();
-  HERSTEL_RETURN_IF_ERROR(batched_status);
-  std::cout << "rebuild ("
-            << (rebuild_batch <= 0 ? std::string("3 EventFollowers, one transaction per event")
-                                   : absl::StrCat(rebuild_batch, " events per transaction"))
-            << "): " << total << " events in " << absl::StrFormat("%.1f", rebuild_seconds)
+  std::cout << "rebuild (3 EventFollowers, up to " << follower_batch
+            << " events per transaction): " << total << " events in " << absl::StrFormat("%.1f", rebuild_seconds)
             << " s = " << absl::StrFormat("%.0f", total / rebuild_seconds)
             << " events/s wall clock; CPU " << absl::StrFormat("%.1f", rebuild_cpu_seconds)
             << " s = " << absl::StrFormat("%.1f", 1e6 * rebuild_cpu_seconds / total)
@@ -382,8 +318,8 @@ absl::Status Run() {
   // What the store holds: aggregates, not events.
   HERSTEL_RETURN_IF_ERROR(store->Read([&](Transaction& tx) -> absl::Status {
     std::string line = "store rows:";
-    for (const char* table : {"counters", "entity_states", "due_items", "item_days",
-                              "budget_balances"}) {
+    for (const char* table : {"day_counters", "stock_spans", "entity_states", "due_items",
+                              "item_days", "budget_balances"}) {
       HERSTEL_ASSIGN_OR_RETURN(Statement count,
                                tx.Prepare(absl::StrCat("SELECT COUNT(*) FROM ", table)));
       HERSTEL_RETURN_IF_ERROR(count.Step().status());
@@ -401,7 +337,7 @@ absl::Status Run() {
     return store->Write([&](Transaction& tx) -> absl::Status {
       HERSTEL_ASSIGN_OR_RETURN(int64_t stored, LoadCursor(tx, name));
       if (event.sequence() <= stored) return absl::OkStatus();
-      HERSTEL_RETURN_IF_ERROR(ApplySourceEvent(tx, name, event));
+      HERSTEL_RETURN_IF_ERROR(ApplySourceEvents(tx, name, {event}));
       return SaveCursor(tx, name, event.sequence());
     });
   };

@@ -483,6 +483,11 @@ absl::Status ApplyEscalationEvent(const v1::Event& event, const At& at, Aggregat
 
 }  // namespace
 
+bool metric::IsStock(absl::string_view name) {
+  return name == kStock || name == kUrgent || name == kOneContact || name == kHasPlan ||
+         name == kCoversAll || name == kBottleneckOpen || name == kEscalationOpen;
+}
+
 std::vector<AreaKey> AreasOf(const std::string& municipality, const std::string& village) {
   std::vector<AreaKey> areas{{"", ""}};
   if (municipality.empty()) return areas;

@@ -58,6 +58,10 @@ inline constexpr absl::string_view kEscalationOpen = "esc_open";  // stock (leve
 inline constexpr absl::string_view kDecisionWithinMandate = "dec_within";
 inline constexpr absl::string_view kDecisionEscalated = "dec_escalated";
 inline constexpr absl::string_view kLevelDecision = "dec_level";  // (level, outcome)
+
+// Whether `name` counts a stock (a level that lasts: read as it stands at a
+// moment, the sum of every change before it) rather than happenings.
+bool IsStock(absl::string_view name);
 }  // namespace metric
 
 // Due time of an item that cannot be overdue (no target, or clock stopped).

@@ -8,7 +8,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "herstel/outbox.h"
 #include "herstel/status_macros.h"
-#include "nlohmann/json.hpp"
+#include "store/aggregate_batch.h"
 
 namespace herstel::reporting {
 namespace {
@@ -62,184 +62,30 @@ CREATE TABLE annual_reports (
   year INTEGER PRIMARY KEY, revision INTEGER NOT NULL, report BLOB NOT NULL);
 )sql";
 
-// ---------------------------------------------------------------------------
-// The SQL sink of the aggregator.
-// ---------------------------------------------------------------------------
-
-nlohmann::json CaseToJson(const CaseState& state) {
-  nlohmann::json tracks = nlohmann::json::array();
-  for (const auto& [track, track_state] : state.tracks) {
-    tracks.push_back({track, track_state.phase, track_state.active, track_state.enter_micros});
-  }
-  return {{"m", state.municipality},       {"v", state.village},
-          {"r", state.risk_category},      {"c", state.has_contact_person},
-          {"p", state.has_plan},           {"pt", state.plan_tracks},
-          {"t", tracks}};
-}
-
-CaseState CaseFromJson(const nlohmann::json& json) {
-  CaseState state;
-  state.municipality = json.at("m").get<std::string>();
-  state.village = json.at("v").get<std::string>();
-  state.risk_category = json.at("r").get<int>();
-  state.has_contact_person = json.at("c").get<bool>();
-  state.has_plan = json.at("p").get<bool>();
-  state.plan_tracks = json.at("pt").get<std::set<int>>();
-  for (const nlohmann::json& track : json.at("t")) {
-    state.tracks[track.at(0).get<int>()] = {track.at(1).get<int>(), track.at(2).get<bool>(),
-                                            track.at(3).get<int64_t>()};
-  }
-  return state;
-}
-
-class SqlSink : public AggregateSink {
- public:
-  explicit SqlSink(Transaction& tx) : tx_(tx) {}
-
-  absl::Status AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
-                        int64_t dim2, int64_t dim3, int64_t day, int64_t delta) override {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement upsert,
-        tx_.Prepare("INSERT INTO counters (municipality, village, day, metric, dim1, dim2, dim3, "
-                    "value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (municipality, village, day, metric, "
-                    "dim1, dim2, dim3) DO UPDATE SET value = counters.value + excluded.value"));
-    upsert.Bind(1, area.municipality).Bind(2, area.village).Bind(3, day).Bind(4, metric);
-    upsert.Bind(5, dim1).Bind(6, dim2).Bind(7, dim3).Bind(8, delta);
-    return upsert.Run();
-  }
-
-  absl::Status MarkItemDay(absl::string_view kind, absl::string_view item, const AreaKey& area,
-                           int64_t day) override {
-    HERSTEL_ASSIGN_OR_RETURN(Statement insert,
-                             tx_.Prepare("INSERT OR IGNORE INTO item_days (kind, municipality, "
-                                         "village, day, item) VALUES (?, ?, ?, ?, ?)"));
-    insert.Bind(1, kind).Bind(2, area.municipality).Bind(3, area.village).Bind(4, day);
-    insert.Bind(5, item);
-    return insert.Run();
-  }
-
-  absl::StatusOr<std::optional<CaseState>> LoadCase(absl::string_view name) override {
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<nlohmann::json> json, LoadState(name));
-    if (!json.has_value()) return std::optional<CaseState>();
-    try {
-      return std::optional<CaseState>(CaseFromJson(*json));
-    } catch (const nlohmann::json::exception& error) {
-      return absl::DataLossError(absl::StrCat("stored state of ", name, ": ", error.what()));
-    }
-  }
-  absl::Status SaveCase(absl::string_view name, const CaseState& state) override {
-    return SaveState(name, CaseToJson(state));
-  }
-
-  absl::StatusOr<std::optional<EscalationState>> LoadEscalation(absl::string_view name) override {
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<nlohmann::json> json, LoadState(name));
-    if (!json.has_value()) return std::optional<EscalationState>();
-    try {
-      EscalationState state;
-      state.level = json->at("l").get<int>();
-      state.municipalities = json->at("m").get<std::vector<std::string>>();
-      state.open = json->at("o").get<bool>();
-      return std::optional<EscalationState>(state);
-    } catch (const nlohmann::json::exception& error) {
-      return absl::DataLossError(absl::StrCat("stored state of ", name, ": ", error.what()));
-    }
-  }
-  absl::Status SaveEscalation(absl::string_view name, const EscalationState& state) override {
-    return SaveState(name, {{"l", state.level}, {"m", state.municipalities}, {"o", state.open}});
-  }
-
-  absl::Status OpenItem(const DueItem& item) override {
-    std::vector<std::string> municipalities = item.municipalities;
-    if (municipalities.empty()) municipalities.push_back("");
-    for (const std::string& municipality : municipalities) {
-      HERSTEL_ASSIGN_OR_RETURN(
-          Statement insert,
-          tx_.Prepare("INSERT INTO due_items (kind, name, municipality, village, dim1, "
-                      "start_micros, due_micros, end_micros) VALUES (?, ?, ?, ?, ?, ?, ?, NULL) "
-                      "ON CONFLICT (kind, name, municipality) DO UPDATE SET village = excluded.village, dim1 = "
-                      "excluded.dim1, start_micros = excluded.start_micros, due_micros = "
-                      "excluded.due_micros, end_micros = NULL"));
-      insert.Bind(1, item.kind).Bind(2, item.name).Bind(3, municipality);
-      insert.Bind(4, municipalities.size() == 1 ? item.village : "");
-      insert.Bind(5, item.dim1).Bind(6, item.start_micros).Bind(7, item.due_micros);
-      HERSTEL_RETURN_IF_ERROR(insert.Run());
-    }
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::optional<int64_t>> ItemStartMicros(absl::string_view kind,
-                                                         absl::string_view name) override {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement query,
-        tx_.Prepare("SELECT start_micros FROM due_items WHERE kind = ? AND name = ? LIMIT 1"));
-    query.Bind(1, kind).Bind(2, name);
-    HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
-    if (!found) return std::optional<int64_t>();
-    return std::optional<int64_t>(query.ColumnInt(0));
-  }
-  absl::Status CloseItem(absl::string_view kind, absl::string_view name,
-                         int64_t end_micros) override {
-    HERSTEL_ASSIGN_OR_RETURN(Statement update,
-                             tx_.Prepare("UPDATE due_items SET end_micros = ? WHERE kind = ? AND "
-                                         "name = ? AND end_micros IS NULL"));
-    update.Bind(1, end_micros).Bind(2, kind).Bind(3, name);
-    return update.Run();
-  }
-  absl::Status SetItemDue(absl::string_view kind, absl::string_view name,
-                          int64_t due_micros) override {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement update,
-        tx_.Prepare("UPDATE due_items SET due_micros = ? WHERE kind = ? AND name = ?"));
-    update.Bind(1, due_micros).Bind(2, kind).Bind(3, name);
-    return update.Run();
-  }
-
-  absl::Status SaveBudgetLine(const BudgetLineInfo& line) override {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement upsert,
-        tx_.Prepare("INSERT INTO budget_lines (name, display_name, source, municipality, year) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET display_name = "
-                    "excluded.display_name, source = excluded.source, municipality = "
-                    "excluded.municipality, year = excluded.year"));
-    upsert.Bind(1, line.name).Bind(2, line.display_name).Bind(3, line.source);
-    upsert.Bind(4, line.municipality).Bind(5, line.year);
-    return upsert.Run();
-  }
-  absl::Status SaveBudgetBalance(const BudgetBalanceRow& balance, int64_t day) override {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement upsert,
-        tx_.Prepare("INSERT INTO budget_balances (name, day, ceiling_cents, reserved_cents, "
-                    "committed_cents, available_cents) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name, day) "
-                    "DO UPDATE SET ceiling_cents = excluded.ceiling_cents, reserved_cents = "
-                    "excluded.reserved_cents, committed_cents = excluded.committed_cents, "
-                    "available_cents = excluded.available_cents"));
-    upsert.Bind(1, balance.budget_line).Bind(2, day).Bind(3, balance.ceiling_cents);
-    upsert.Bind(4, balance.reserved_cents).Bind(5, balance.committed_cents);
-    upsert.Bind(6, balance.available_cents);
-    return upsert.Run();
-  }
-
- private:
-  absl::StatusOr<std::optional<nlohmann::json>> LoadState(absl::string_view name) {
-    HERSTEL_ASSIGN_OR_RETURN(Statement query,
-                             tx_.Prepare("SELECT state FROM entity_states WHERE name = ?"));
-    query.Bind(1, name);
-    HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
-    if (!found) return std::optional<nlohmann::json>();
-    nlohmann::json json = nlohmann::json::parse(query.ColumnText(0), nullptr, false);
-    if (json.is_discarded()) return absl::DataLossError(absl::StrCat("stored state of ", name));
-    return std::optional<nlohmann::json>(std::move(json));
-  }
-  absl::Status SaveState(absl::string_view name, const nlohmann::json& json) {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement upsert,
-        tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
-                    "UPDATE SET state = excluded.state"));
-    upsert.Bind(1, name).Bind(2, json.dump());
-    return upsert.Run();
-  }
-
-  Transaction& tx_;
-};
+// Counters move from one row per (area, day, metric, dimensions) to one row
+// per (area, day) plus stock sums per span of days (store/aggregate_batch.h),
+// and states from JSON to protobuf. Everything derived only from the
+// followed streams is emptied and its cursors reset, so the followers
+// rebuild it; alerts, their evaluation, reports and settings are kept.
+constexpr absl::string_view kDayRowsSchema = R"sql(
+DROP TABLE counters;
+CREATE TABLE day_counters (
+  municipality TEXT NOT NULL, village TEXT NOT NULL, day INTEGER NOT NULL, cells BLOB NOT NULL,
+  PRIMARY KEY (municipality, village, day)) WITHOUT ROWID;
+CREATE INDEX day_counters_by_day ON day_counters (day);
+CREATE TABLE stock_spans (
+  municipality TEXT NOT NULL, village TEXT NOT NULL, span INTEGER NOT NULL, cells BLOB NOT NULL,
+  PRIMARY KEY (municipality, village, span)) WITHOUT ROWID;
+DROP TABLE entity_states;
+CREATE TABLE entity_states (name TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
+DELETE FROM item_days;
+DELETE FROM due_items;
+DELETE FROM budget_lines;
+DELETE FROM budget_balances;
+DELETE FROM source_progress;
+DELETE FROM consumer_cursors WHERE source IN ('case-service', 'mandate-service',
+  'escalation-service');
+)sql";
 
 // ---------------------------------------------------------------------------
 // Reading a period.
@@ -338,88 +184,57 @@ absl::Status LoadCounters(Transaction& tx, PeriodFigures& figures,
     if (area.cells.empty()) area.cells.assign(layout.size(), 0);
     return area;
   };
-  // Two reads: before the period only the stocks matter (their running
-  // sums), so other metrics' history is not read at all; then the period.
-  std::string stocks;
-  for (const auto& [name, reading] : Readings()) {
-    if (reading.use != MetricUse::kWeeklyStock && reading.use != MetricUse::kEndStock) continue;
-    absl::StrAppend(&stocks, stocks.empty() ? "" : ", ", "'", name, "'");
-  }
-  const std::string columns =
-      "SELECT municipality, village, day, metric, dim1, dim2, dim3, value FROM counters WHERE ";
-  // The area's parameters follow the days' (?2 and ?3, or ?3 and ?4).
-  auto in_area = [&](int first) {
-    return only.has_value() ? absl::StrCat(" AND municipality = ?", first, " AND village = ?",
-                                           first + 1)
-                            : std::string();
-  };
   AreaKey key;
   AreaFigures* area = nullptr;
-  for (bool before : {true, false}) {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement query,
-        tx.Prepare(before ? absl::StrCat(columns, "day < ?1 AND metric IN (", stocks, ")",
-                                         in_area(2))
-                          : absl::StrCat(columns, "day >= ?1 AND day < ?2", in_area(3))));
-    query.Bind(1, start);
-    if (!before) query.Bind(2, figures.period.end_day);
-    const int area_parameter = before ? 2 : 3;
-    if (only.has_value()) {
-      query.Bind(area_parameter, only->municipality).Bind(area_parameter + 1, only->village);
+  auto add = [&](const AreaKey& where, int64_t day, const store::CounterCell& counter) {
+    auto reading = Readings().find(counter.metric());
+    if (reading == Readings().end()) return;
+    if (area == nullptr || !(where == key)) {
+      key = where;
+      area = &area_of(key);
     }
-    while (true) {
-      HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-      if (!row) break;
-      std::string municipality = query.ColumnText(0);
-      std::string village = query.ColumnText(1);
-      if (area == nullptr || municipality != key.municipality || village != key.village) {
-        key = {municipality, village};
-        area = &area_of(key);
+    const std::string& name = counter.metric();
+    const int64_t dim1 = counter.dim1();
+    const int64_t dim2 = counter.dim2();
+    const int64_t value = counter.value();
+    bool in_period = day >= start;
+    int week = static_cast<int>((WeekStartDay(std::max(day, start)) - first_week) / 7);
+    switch (reading->second.use) {
+      case MetricUse::kWeeklyStock:
+        if (!InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
+        if (in_period) {
+          area->cells[layout.Weekly(Flow::kStock, week, dim1, dim2)] += value;
+        } else {
+          stock_before[key][dim1 * kPhases + dim2] += value;
+        }
+        break;
+      case MetricUse::kWeeklyFlow:
+        if (!in_period || !InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
+        area->cells[layout.Weekly(reading->second.flow, week, dim1, dim2)] += value;
+        break;
+      case MetricUse::kEndStock: {
+        int cell = CellOf(layout, name, dim1, dim2);
+        if (cell >= 0) area->cells[cell] += value;
+        break;
       }
-      int64_t day = query.ColumnInt(2);
-      std::string name = query.ColumnText(3);
-      int64_t dim1 = query.ColumnInt(4);
-      int64_t dim2 = query.ColumnInt(5);
-      int64_t dim3 = query.ColumnInt(6);
-      int64_t value = query.ColumnInt(7);
-      auto reading = Readings().find(name);
-      if (reading == Readings().end()) continue;
-      bool in_period = day >= start;
-      int week = static_cast<int>((WeekStartDay(std::max(day, start)) - first_week) / 7);
-      switch (reading->second.use) {
-        case MetricUse::kWeeklyStock:
-          if (!InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
-          if (in_period) {
-            area->cells[layout.Weekly(Flow::kStock, week, dim1, dim2)] += value;
-          } else {
-            auto& before = stock_before[key];
-            before[dim1 * kPhases + dim2] += value;
-          }
-          break;
-        case MetricUse::kWeeklyFlow:
-          if (!in_period || !InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
-          area->cells[layout.Weekly(reading->second.flow, week, dim1, dim2)] += value;
-          break;
-        case MetricUse::kEndStock: {
-          int cell = CellOf(layout, name, dim1, dim2);
-          if (cell >= 0) area->cells[cell] += value;
-          break;
+      case MetricUse::kPeriodCount: {
+        int cell = CellOf(layout, name, dim1, dim2);
+        if (in_period && cell >= 0) area->cells[cell] += value;
+        break;
+      }
+      case MetricUse::kHistogram: {
+        int histogram = HistogramKeyOf(name, dim1, dim2);
+        if (in_period && histogram >= 0) {
+          area->durations[histogram][static_cast<int>(counter.dim3())] += value;
         }
-        case MetricUse::kPeriodCount: {
-          int cell = CellOf(layout, name, dim1, dim2);
-          if (in_period && cell >= 0) area->cells[cell] += value;
-          break;
-        }
-        case MetricUse::kHistogram: {
-          int histogram = HistogramKeyOf(name, dim1, dim2);
-          if (in_period && histogram >= 0) {
-            area->durations[histogram][static_cast<int>(dim3)] += value;
-          }
-          break;
-        }
+        break;
       }
     }
-  }
+  };
+  // Before the period only the stocks matter (their running sums); then the
+  // period's own days.
+  HERSTEL_RETURN_IF_ERROR(ReadStockChangesBefore(tx, start, only, add));
+  HERSTEL_RETURN_IF_ERROR(ReadDayCounters(tx, start, figures.period.end_day, only, add));
   if (only.has_value()) area_of(*only);
   // Weekly stocks: what was there before the period plus the changes so far.
   for (auto& [where, figures_of_area] : figures.areas) {
@@ -584,20 +399,26 @@ constexpr absl::string_view kAlertColumns =
 
 const MigrationSet& ReportingMigrations() {
   static const MigrationSet* migrations =
-      new MigrationSet{"reporting-service", {{1, "aggregates, alerts, reports, settings", kSchema}}};
+      new MigrationSet{"reporting-service",
+                       {{1, "aggregates, alerts, reports, settings", kSchema},
+                        {2, "counters per area and day, rebuilt from the streams",
+                         kDayRowsSchema}}};
   return *migrations;
 }
 
-absl::Status ApplySourceEvent(Transaction& tx, absl::string_view source, const v1::Event& event) {
-  SqlSink sink(tx);
-  HERSTEL_RETURN_IF_ERROR(ApplyEvent(event, sink));
+absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
+                               absl::Span<const v1::Event> events) {
+  if (events.empty()) return absl::OkStatus();
+  AggregateBatch batch(tx);
+  for (const v1::Event& event : events) HERSTEL_RETURN_IF_ERROR(ApplyEvent(event, batch));
+  HERSTEL_RETURN_IF_ERROR(batch.Flush());
   HERSTEL_ASSIGN_OR_RETURN(
       Statement progress,
       tx.Prepare("INSERT INTO source_progress (source, last_commit_micros, last_apply_micros) "
                  "VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET last_commit_micros = "
                  "excluded.last_commit_micros, last_apply_micros = excluded.last_apply_micros"));
   progress.Bind(1, source)
-      .Bind(2, TimeUtil::TimestampToMicroseconds(event.commit_time()))
+      .Bind(2, TimeUtil::TimestampToMicroseconds(events.back().commit_time()))
       .Bind(3, absl::ToUnixMicros(absl::Now()));
   return progress.Run();
 }
@@ -747,9 +568,7 @@ absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t ba
     if (found) {
       evaluated_through = query.ColumnInt(0);
     } else {
-      HERSTEL_ASSIGN_OR_RETURN(Statement first,
-                               tx.Prepare("SELECT MIN(day) FROM counters WHERE metric = ?"));
-      first.Bind(1, metric::kStock);
+      HERSTEL_ASSIGN_OR_RETURN(Statement first, tx.Prepare("SELECT MIN(day) FROM day_counters"));
       HERSTEL_RETURN_IF_ERROR(first.Step().status());
       if (first.ColumnIsNull(0)) return 0;
       evaluated_through = WeekStartDay(first.ColumnInt(0)) - 7;
@@ -782,22 +601,17 @@ absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t ba
       entry.alert_id = query.ColumnInt(9);
     }
   }
-  {
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement query,
-        tx.Prepare("SELECT municipality, village, dim1, dim2, day, value FROM counters INDEXED BY "
-                   "counters_by_day WHERE day >= ? AND day < ? AND metric = ? AND municipality "
-                   "!= '' AND dim1 > 0 AND dim2 > 0"));
-    query.Bind(1, evaluated_through + 7).Bind(2, last_complete_week + 7).Bind(3, metric::kStock);
-    while (true) {
-      HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-      if (!row) break;
-      Series& entry = series[{query.ColumnText(0), query.ColumnText(1),
-                              static_cast<int>(query.ColumnInt(2)),
-                              static_cast<int>(query.ColumnInt(3))}];
-      entry.deltas[WeekStartDay(query.ColumnInt(4))] += query.ColumnInt(5);
-    }
-  }
+  HERSTEL_RETURN_IF_ERROR(ReadDayCounters(
+      tx, evaluated_through + 7, last_complete_week + 7, std::nullopt,
+      [&](const AreaKey& area, int64_t day, const store::CounterCell& cell) {
+        if (cell.metric() != metric::kStock || area.municipality.empty() || cell.dim1() <= 0 ||
+            cell.dim2() <= 0) {
+          return;
+        }
+        Series& entry = series[{area.municipality, area.village, static_cast<int>(cell.dim1()),
+                                static_cast<int>(cell.dim2())}];
+        entry.deltas[WeekStartDay(day)] += cell.value();
+      }));
   int changes = 0;
   for (auto& [key, entry] : series) {
     const auto& [municipality, village, track, phase] = key;

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "domain/aggregator.h"
 #include "domain/backlog.h"
 #include "domain/figures.h"
@@ -27,9 +28,14 @@ const MigrationSet& ReportingMigrations();
 inline constexpr const char* kSources[] = {"case-service", "mandate-service",
                                            "escalation-service"};
 
-// Applies `event` of `source` inside `tx` (the follower's transaction, which
-// also stores the cursor) and records the source's progress.
-absl::Status ApplySourceEvent(Transaction& tx, absl::string_view source, const v1::Event& event);
+// How many queued events of a source the followers apply in one transaction.
+inline constexpr int kFollowerBatch = 2000;
+
+// Applies `events` of `source` (consecutive, ascending) inside `tx` (the
+// follower's transaction, which also stores the cursor) and records the
+// source's progress.
+absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
+                               absl::Span<const v1::Event> events);
 
 struct SourceProgress {
   std::string source;

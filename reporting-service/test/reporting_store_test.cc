@@ -43,7 +43,7 @@ class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::S
     ASSERT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
       HERSTEL_ASSIGN_OR_RETURN(int64_t cursor, LoadCursor(tx, source));
       if (event.sequence() <= cursor) return absl::OkStatus();
-      HERSTEL_RETURN_IF_ERROR(ApplySourceEvent(tx, source, event));
+      HERSTEL_RETURN_IF_ERROR(ApplySourceEvents(tx, source, {event}));
       return SaveCursor(tx, source, event.sequence());
     }),
                 IsOk());

@@ -1,0 +1,342 @@
+#include "store/aggregate_batch.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "herstel/status_macros.h"
+
+namespace herstel::reporting {
+namespace {
+
+CaseState CaseFromStored(const store::StoredCase& stored) {
+  CaseState state;
+  state.municipality = stored.municipality();
+  state.village = stored.village();
+  state.risk_category = stored.risk_category();
+  state.has_contact_person = stored.has_contact_person();
+  state.has_plan = stored.has_plan();
+  state.plan_tracks.insert(stored.plan_tracks().begin(), stored.plan_tracks().end());
+  for (const store::StoredCase::Track& track : stored.tracks()) {
+    state.tracks[track.track()] = {track.phase(), track.active(), track.enter_micros()};
+  }
+  return state;
+}
+
+store::StoredCase CaseToStored(const CaseState& state) {
+  store::StoredCase stored;
+  stored.set_municipality(state.municipality);
+  stored.set_village(state.village);
+  stored.set_risk_category(state.risk_category);
+  stored.set_has_contact_person(state.has_contact_person);
+  stored.set_has_plan(state.has_plan);
+  for (int track : state.plan_tracks) stored.add_plan_tracks(track);
+  for (const auto& [number, track_state] : state.tracks) {
+    store::StoredCase::Track& track = *stored.add_tracks();
+    track.set_track(number);
+    track.set_phase(track_state.phase);
+    track.set_active(track_state.active);
+    track.set_enter_micros(track_state.enter_micros);
+  }
+  return stored;
+}
+
+// Reads `sql` (columns municipality, village, day or span, cells) and visits
+// each cell that `keep` accepts; a span's day is its first day.
+template <typename Keep>
+absl::Status VisitRows(Statement& query, int64_t days_per_bucket, Keep keep,
+                       CounterVisitor visit) {
+  store::DayCounters row;
+  AreaKey area;
+  while (true) {
+    HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
+    if (!found) return absl::OkStatus();
+    area.municipality = query.ColumnText(0);
+    area.village = query.ColumnText(1);
+    int64_t day = query.ColumnInt(2) * days_per_bucket;
+    if (!row.ParseFromString(query.ColumnBlob(3))) {
+      return absl::DataLossError(absl::StrCat("stored counters of '", area.municipality, "/",
+                                              area.village, "' day ", day, " cannot be read"));
+    }
+    for (const store::CounterCell& cell : row.cells()) {
+      if (keep(cell)) visit(area, day, cell);
+    }
+  }
+}
+
+std::string AreaCondition(const std::optional<AreaKey>& only, int first_parameter) {
+  return only.has_value() ? absl::StrCat(" AND municipality = ?", first_parameter,
+                                         " AND village = ?", first_parameter + 1)
+                          : std::string();
+}
+
+}  // namespace
+
+absl::Status AggregateBatch::AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
+                                      int64_t dim2, int64_t dim3, int64_t day, int64_t delta) {
+  CellKey cell{std::string(metric), dim1, dim2, dim3};
+  if (metric::IsStock(metric)) {
+    int64_t span = day / kStockSpanDays;
+    spans_[RowKey{area.municipality, area.village, span}][cell] += delta;
+  }
+  days_[RowKey{area.municipality, area.village, day}][std::move(cell)] += delta;
+  return absl::OkStatus();
+}
+
+absl::Status AggregateBatch::MarkItemDay(absl::string_view kind, absl::string_view item,
+                                         const AreaKey& area, int64_t day) {
+  marks_.emplace(std::string(kind), area.municipality, area.village, day, std::string(item));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<CaseState>> AggregateBatch::LoadCase(absl::string_view name) {
+  auto known = cases_.find(name);
+  if (known != cases_.end()) return known->second;
+  HERSTEL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, LoadState(name));
+  std::optional<CaseState> state;
+  if (bytes.has_value()) {
+    store::StoredCase stored;
+    if (!stored.ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("stored state of ", name, " cannot be read"));
+    }
+    state = CaseFromStored(stored);
+  }
+  cases_.emplace(std::string(name), state);
+  return state;
+}
+
+absl::Status AggregateBatch::SaveCase(absl::string_view name, const CaseState& state) {
+  cases_[name] = state;
+  changed_cases_.emplace(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<EscalationState>> AggregateBatch::LoadEscalation(
+    absl::string_view name) {
+  auto known = escalations_.find(name);
+  if (known != escalations_.end()) return known->second;
+  HERSTEL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, LoadState(name));
+  std::optional<EscalationState> state;
+  if (bytes.has_value()) {
+    store::StoredEscalation stored;
+    if (!stored.ParseFromString(*bytes)) {
+      return absl::DataLossError(absl::StrCat("stored state of ", name, " cannot be read"));
+    }
+    state = EscalationState{stored.level(),
+                            {stored.municipalities().begin(), stored.municipalities().end()},
+                            stored.open()};
+  }
+  escalations_.emplace(std::string(name), state);
+  return state;
+}
+
+absl::Status AggregateBatch::SaveEscalation(absl::string_view name,
+                                            const EscalationState& state) {
+  escalations_[name] = state;
+  changed_escalations_.emplace(name);
+  return absl::OkStatus();
+}
+
+absl::Status AggregateBatch::OpenItem(const DueItem& item) {
+  std::vector<std::string> municipalities = item.municipalities;
+  if (municipalities.empty()) municipalities.push_back("");
+  for (const std::string& municipality : municipalities) {
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement insert,
+        tx_.Prepare("INSERT INTO due_items (kind, name, municipality, village, dim1, "
+                    "start_micros, due_micros, end_micros) VALUES (?, ?, ?, ?, ?, ?, ?, NULL) "
+                    "ON CONFLICT (kind, name, municipality) DO UPDATE SET village = "
+                    "excluded.village, dim1 = excluded.dim1, start_micros = "
+                    "excluded.start_micros, due_micros = excluded.due_micros, end_micros = NULL"));
+    insert.Bind(1, item.kind).Bind(2, item.name).Bind(3, municipality);
+    insert.Bind(4, municipalities.size() == 1 ? item.village : "");
+    insert.Bind(5, item.dim1).Bind(6, item.start_micros).Bind(7, item.due_micros);
+    HERSTEL_RETURN_IF_ERROR(insert.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<int64_t>> AggregateBatch::ItemStartMicros(absl::string_view kind,
+                                                                       absl::string_view name) {
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement query,
+      tx_.Prepare("SELECT start_micros FROM due_items WHERE kind = ? AND name = ? LIMIT 1"));
+  query.Bind(1, kind).Bind(2, name);
+  HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) return std::optional<int64_t>();
+  return std::optional<int64_t>(query.ColumnInt(0));
+}
+
+absl::Status AggregateBatch::CloseItem(absl::string_view kind, absl::string_view name,
+                                       int64_t end_micros) {
+  HERSTEL_ASSIGN_OR_RETURN(Statement update,
+                           tx_.Prepare("UPDATE due_items SET end_micros = ? WHERE kind = ? AND "
+                                       "name = ? AND end_micros IS NULL"));
+  update.Bind(1, end_micros).Bind(2, kind).Bind(3, name);
+  return update.Run();
+}
+
+absl::Status AggregateBatch::SetItemDue(absl::string_view kind, absl::string_view name,
+                                        int64_t due_micros) {
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement update,
+      tx_.Prepare("UPDATE due_items SET due_micros = ? WHERE kind = ? AND name = ?"));
+  update.Bind(1, due_micros).Bind(2, kind).Bind(3, name);
+  return update.Run();
+}
+
+absl::Status AggregateBatch::SaveBudgetLine(const BudgetLineInfo& line) {
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement upsert,
+      tx_.Prepare("INSERT INTO budget_lines (name, display_name, source, municipality, year) "
+                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET display_name = "
+                  "excluded.display_name, source = excluded.source, municipality = "
+                  "excluded.municipality, year = excluded.year"));
+  upsert.Bind(1, line.name).Bind(2, line.display_name).Bind(3, line.source);
+  upsert.Bind(4, line.municipality).Bind(5, line.year);
+  return upsert.Run();
+}
+
+absl::Status AggregateBatch::SaveBudgetBalance(const BudgetBalanceRow& balance, int64_t day) {
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement upsert,
+      tx_.Prepare("INSERT INTO budget_balances (name, day, ceiling_cents, reserved_cents, "
+                  "committed_cents, available_cents) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+                  "(name, day) DO UPDATE SET ceiling_cents = excluded.ceiling_cents, "
+                  "reserved_cents = excluded.reserved_cents, committed_cents = "
+                  "excluded.committed_cents, available_cents = excluded.available_cents"));
+  upsert.Bind(1, balance.budget_line).Bind(2, day).Bind(3, balance.ceiling_cents);
+  upsert.Bind(4, balance.reserved_cents).Bind(5, balance.committed_cents);
+  upsert.Bind(6, balance.available_cents);
+  return upsert.Run();
+}
+
+absl::Status AggregateBatch::Flush() {
+  HERSTEL_RETURN_IF_ERROR(MergeRows("day_counters", "day", days_));
+  HERSTEL_RETURN_IF_ERROR(MergeRows("stock_spans", "span", spans_));
+  days_.clear();
+  spans_.clear();
+  for (const auto& [kind, municipality, village, day, item] : marks_) {
+    HERSTEL_ASSIGN_OR_RETURN(Statement insert,
+                             tx_.Prepare("INSERT OR IGNORE INTO item_days (kind, municipality, "
+                                         "village, day, item) VALUES (?, ?, ?, ?, ?)"));
+    insert.Bind(1, kind).Bind(2, municipality).Bind(3, village).Bind(4, day).Bind(5, item);
+    HERSTEL_RETURN_IF_ERROR(insert.Run());
+  }
+  marks_.clear();
+  for (const std::string& name : changed_cases_) {
+    HERSTEL_RETURN_IF_ERROR(SaveState(name, CaseToStored(*cases_.at(name)).SerializeAsString()));
+  }
+  for (const std::string& name : changed_escalations_) {
+    const EscalationState& state = *escalations_.at(name);
+    store::StoredEscalation stored;
+    stored.set_level(state.level);
+    for (const std::string& municipality : state.municipalities) {
+      stored.add_municipalities(municipality);
+    }
+    stored.set_open(state.open);
+    HERSTEL_RETURN_IF_ERROR(SaveState(name, stored.SerializeAsString()));
+  }
+  changed_cases_.clear();
+  changed_escalations_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_view bucket,
+                                       const Rows& rows) {
+  for (const auto& [key, changes] : rows) {
+    const auto& [municipality, village, number] = key;
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement query,
+        tx_.Prepare(absl::StrCat("SELECT cells FROM ", table, " WHERE municipality = ? AND "
+                                 "village = ? AND ", bucket, " = ?")));
+    query.Bind(1, municipality).Bind(2, village).Bind(3, number);
+    HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
+    store::DayCounters row;
+    if (found && !row.ParseFromString(query.ColumnBlob(0))) {
+      return absl::DataLossError(absl::StrCat("stored ", table, " of '", municipality, "/",
+                                              village, "' ", bucket, " ", number,
+                                              " cannot be read"));
+    }
+    Cells remaining = changes;
+    for (store::CounterCell& cell : *row.mutable_cells()) {
+      auto change = remaining.find(CellKey{cell.metric(), cell.dim1(), cell.dim2(), cell.dim3()});
+      if (change == remaining.end()) continue;
+      cell.set_value(cell.value() + change->second);
+      remaining.erase(change);
+    }
+    for (const auto& [cell_key, delta] : remaining) {
+      store::CounterCell& cell = *row.add_cells();
+      cell.set_metric(std::get<0>(cell_key));
+      cell.set_dim1(std::get<1>(cell_key));
+      cell.set_dim2(std::get<2>(cell_key));
+      cell.set_dim3(std::get<3>(cell_key));
+      cell.set_value(delta);
+    }
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement upsert,
+        tx_.Prepare(absl::StrCat("INSERT INTO ", table, " (municipality, village, ", bucket,
+                                 ", cells) VALUES (?, ?, ?, ?) ON CONFLICT (municipality, "
+                                 "village, ", bucket, ") DO UPDATE SET cells = excluded.cells")));
+    upsert.Bind(1, municipality).Bind(2, village).Bind(3, number);
+    upsert.BindBlob(4, row.SerializeAsString());
+    HERSTEL_RETURN_IF_ERROR(upsert.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> AggregateBatch::LoadState(absl::string_view name) {
+  HERSTEL_ASSIGN_OR_RETURN(Statement query,
+                           tx_.Prepare("SELECT state FROM entity_states WHERE name = ?"));
+  query.Bind(1, name);
+  HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) return std::optional<std::string>();
+  return std::optional<std::string>(query.ColumnBlob(0));
+}
+
+absl::Status AggregateBatch::SaveState(absl::string_view name, const std::string& bytes) {
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement upsert,
+      tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
+                  "UPDATE SET state = excluded.state"));
+  upsert.Bind(1, name).BindBlob(2, bytes);
+  return upsert.Run();
+}
+
+absl::Status ReadDayCounters(Transaction& tx, int64_t from_day, int64_t to_day,
+                             const std::optional<AreaKey>& only, CounterVisitor visit) {
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement query,
+      tx.Prepare(absl::StrCat("SELECT municipality, village, day, cells FROM day_counters "
+                              "WHERE day >= ?1 AND day < ?2",
+                              AreaCondition(only, 3))));
+  query.Bind(1, from_day).Bind(2, to_day);
+  if (only.has_value()) query.Bind(3, only->municipality).Bind(4, only->village);
+  return VisitRows(query, 1, [](const store::CounterCell&) { return true; }, visit);
+}
+
+absl::Status ReadStockChangesBefore(Transaction& tx, int64_t day,
+                                    const std::optional<AreaKey>& only, CounterVisitor visit) {
+  const int64_t span = day / kStockSpanDays;
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement spans,
+      tx.Prepare(absl::StrCat("SELECT municipality, village, span, cells FROM stock_spans "
+                              "WHERE span < ?1",
+                              AreaCondition(only, 2))));
+  spans.Bind(1, span);
+  if (only.has_value()) spans.Bind(2, only->municipality).Bind(3, only->village);
+  auto all = [](const store::CounterCell&) { return true; };
+  HERSTEL_RETURN_IF_ERROR(VisitRows(spans, kStockSpanDays, all, visit));
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement days,
+      tx.Prepare(absl::StrCat("SELECT municipality, village, day, cells FROM day_counters "
+                              "WHERE day >= ?1 AND day < ?2",
+                              AreaCondition(only, 3))));
+  days.Bind(1, span * kStockSpanDays).Bind(2, day);
+  if (only.has_value()) days.Bind(3, only->municipality).Bind(4, only->village);
+  return VisitRows(
+      days, 1, [](const store::CounterCell& cell) { return metric::IsStock(cell.metric()); },
+      visit);
+}
+
+}  // namespace herstel::reporting

@@ -1,0 +1,102 @@
+// Writing the aggregates of a batch of events at once, and reading counters.
+//
+// Counters are stored one row per (area, day) holding every counter cell of
+// that day (day_counters), so a day's events in a village write one row, not
+// one per metric and dimension. Stock changes are also summed per span of
+// kStockSpanDays days (stock_spans), so the stock at any moment is a few span
+// rows plus less than one span of days, however long the history.
+//
+// AggregateBatch is the AggregateSink the followers apply events to inside
+// their write transaction. Counters, handover marks and case and escalation
+// states are kept in memory and written once per batch by Flush(); items
+// with a due time and budget balances go straight to SQL (they are rare and
+// read back within a batch). Call Flush() before the transaction commits;
+// the transaction makes the whole batch land or none of it.
+#ifndef HERSTEL_REPORTING_STORE_AGGREGATE_BATCH_H_
+#define HERSTEL_REPORTING_STORE_AGGREGATE_BATCH_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "domain/aggregator.h"
+#include "herstel/store.h"
+#include "store/stored_aggregates.pb.h"
+
+namespace herstel::reporting {
+
+// Days whose stock changes share one stock_spans row (span = day / 64).
+inline constexpr int64_t kStockSpanDays = 64;
+
+class AggregateBatch : public AggregateSink {
+ public:
+  explicit AggregateBatch(Transaction& tx) : tx_(tx) {}
+
+  absl::Status AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
+                        int64_t dim2, int64_t dim3, int64_t day, int64_t delta) override;
+  absl::Status MarkItemDay(absl::string_view kind, absl::string_view item, const AreaKey& area,
+                           int64_t day) override;
+  absl::StatusOr<std::optional<CaseState>> LoadCase(absl::string_view name) override;
+  absl::Status SaveCase(absl::string_view name, const CaseState& state) override;
+  absl::StatusOr<std::optional<EscalationState>> LoadEscalation(absl::string_view name) override;
+  absl::Status SaveEscalation(absl::string_view name, const EscalationState& state) override;
+  absl::Status OpenItem(const DueItem& item) override;
+  absl::StatusOr<std::optional<int64_t>> ItemStartMicros(absl::string_view kind,
+                                                         absl::string_view name) override;
+  absl::Status CloseItem(absl::string_view kind, absl::string_view name,
+                         int64_t end_micros) override;
+  absl::Status SetItemDue(absl::string_view kind, absl::string_view name,
+                          int64_t due_micros) override;
+  absl::Status SaveBudgetLine(const BudgetLineInfo& line) override;
+  absl::Status SaveBudgetBalance(const BudgetBalanceRow& balance, int64_t day) override;
+
+  // Writes everything kept in memory; the batch is empty afterwards.
+  absl::Status Flush();
+
+ private:
+  // A counter cell's identity within its row.
+  using CellKey = std::tuple<std::string, int64_t, int64_t, int64_t>;
+  using Cells = absl::flat_hash_map<CellKey, int64_t>;
+  // (municipality, village, day or span).
+  using RowKey = std::tuple<std::string, std::string, int64_t>;
+  using Rows = absl::flat_hash_map<RowKey, Cells>;
+
+  // Adds `rows` into `table` (day_counters or stock_spans; `bucket` names
+  // its day or span column).
+  absl::Status MergeRows(absl::string_view table, absl::string_view bucket, const Rows& rows);
+  absl::StatusOr<std::optional<std::string>> LoadState(absl::string_view name);
+  absl::Status SaveState(absl::string_view name, const std::string& bytes);
+
+  Transaction& tx_;
+  Rows days_;
+  Rows spans_;
+  absl::flat_hash_set<std::tuple<std::string, std::string, std::string, int64_t, std::string>>
+      marks_;
+  absl::flat_hash_map<std::string, std::optional<CaseState>> cases_;
+  absl::flat_hash_map<std::string, std::optional<EscalationState>> escalations_;
+  absl::flat_hash_set<std::string> changed_cases_;
+  absl::flat_hash_set<std::string> changed_escalations_;
+};
+
+// Calls `visit(area, day, cell)` for every counter cell stored for a day in
+// [from_day, to_day), only of `only` when set.
+using CounterVisitor =
+    absl::FunctionRef<void(const AreaKey& area, int64_t day, const store::CounterCell& cell)>;
+absl::Status ReadDayCounters(Transaction& tx, int64_t from_day, int64_t to_day,
+                             const std::optional<AreaKey>& only, CounterVisitor visit);
+
+// Calls `visit` for changes of stock counters (metric::IsStock) that add up
+// to every stock as it stood at the start of `day`: whole spans before the
+// day's span (with the span's first day as `day`), then the days of its span
+// before it.
+absl::Status ReadStockChangesBefore(Transaction& tx, int64_t day,
+                                    const std::optional<AreaKey>& only, CounterVisitor visit);
+
+}  // namespace herstel::reporting
+
+#endif  // HERSTEL_REPORTING_STORE_AGGREGATE_BATCH_H_
