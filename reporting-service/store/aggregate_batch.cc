@@ -9,7 +9,7 @@
 namespace herstel::reporting {
 namespace {
 
-CaseState CaseFromStored(const store::StoredCase& stored) {
+CaseState FromStored(const store::StoredCase& stored) {
   CaseState state;
   state.municipality = stored.municipality();
   state.village = stored.village();
@@ -23,7 +23,7 @@ CaseState CaseFromStored(const store::StoredCase& stored) {
   return state;
 }
 
-store::StoredCase CaseToStored(const CaseState& state) {
+store::StoredCase ToStored(const CaseState& state) {
   store::StoredCase stored;
   stored.set_municipality(state.municipality);
   stored.set_village(state.village);
@@ -38,6 +38,22 @@ store::StoredCase CaseToStored(const CaseState& state) {
     track.set_active(track_state.active);
     track.set_enter_micros(track_state.enter_micros);
   }
+  return stored;
+}
+
+EscalationState FromStored(const store::StoredEscalation& stored) {
+  return {stored.level(),
+          {stored.municipalities().begin(), stored.municipalities().end()},
+          stored.open()};
+}
+
+store::StoredEscalation ToStored(const EscalationState& state) {
+  store::StoredEscalation stored;
+  stored.set_level(state.level);
+  for (const std::string& municipality : state.municipalities) {
+    stored.add_municipalities(municipality);
+  }
+  stored.set_open(state.open);
   return stored;
 }
 
@@ -90,50 +106,24 @@ absl::Status AggregateBatch::MarkItemDay(absl::string_view kind, absl::string_vi
 }
 
 absl::StatusOr<std::optional<CaseState>> AggregateBatch::LoadCase(absl::string_view name) {
-  auto known = cases_.find(name);
-  if (known != cases_.end()) return known->second;
-  HERSTEL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, LoadState(name));
-  std::optional<CaseState> state;
-  if (bytes.has_value()) {
-    store::StoredCase stored;
-    if (!stored.ParseFromString(*bytes)) {
-      return absl::DataLossError(absl::StrCat("stored state of ", name, " cannot be read"));
-    }
-    state = CaseFromStored(stored);
-  }
-  cases_.emplace(std::string(name), state);
-  return state;
+  return LoadCached<store::StoredCase>(cases_, name);
 }
 
 absl::Status AggregateBatch::SaveCase(absl::string_view name, const CaseState& state) {
-  cases_[name] = state;
-  changed_cases_.emplace(name);
+  cases_.states[std::string(name)] = state;
+  cases_.changed.emplace(name);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<EscalationState>> AggregateBatch::LoadEscalation(
     absl::string_view name) {
-  auto known = escalations_.find(name);
-  if (known != escalations_.end()) return known->second;
-  HERSTEL_ASSIGN_OR_RETURN(std::optional<std::string> bytes, LoadState(name));
-  std::optional<EscalationState> state;
-  if (bytes.has_value()) {
-    store::StoredEscalation stored;
-    if (!stored.ParseFromString(*bytes)) {
-      return absl::DataLossError(absl::StrCat("stored state of ", name, " cannot be read"));
-    }
-    state = EscalationState{stored.level(),
-                            {stored.municipalities().begin(), stored.municipalities().end()},
-                            stored.open()};
-  }
-  escalations_.emplace(std::string(name), state);
-  return state;
+  return LoadCached<store::StoredEscalation>(escalations_, name);
 }
 
 absl::Status AggregateBatch::SaveEscalation(absl::string_view name,
                                             const EscalationState& state) {
-  escalations_[name] = state;
-  changed_escalations_.emplace(name);
+  escalations_.states[std::string(name)] = state;
+  escalations_.changed.emplace(name);
   return absl::OkStatus();
 }
 
@@ -224,22 +214,8 @@ absl::Status AggregateBatch::Flush() {
     HERSTEL_RETURN_IF_ERROR(insert.Run());
   }
   marks_.clear();
-  for (const std::string& name : changed_cases_) {
-    HERSTEL_RETURN_IF_ERROR(SaveState(name, CaseToStored(*cases_.at(name)).SerializeAsString()));
-  }
-  for (const std::string& name : changed_escalations_) {
-    const EscalationState& state = *escalations_.at(name);
-    store::StoredEscalation stored;
-    stored.set_level(state.level);
-    for (const std::string& municipality : state.municipalities) {
-      stored.add_municipalities(municipality);
-    }
-    stored.set_open(state.open);
-    HERSTEL_RETURN_IF_ERROR(SaveState(name, stored.SerializeAsString()));
-  }
-  changed_cases_.clear();
-  changed_escalations_.clear();
-  return absl::OkStatus();
+  HERSTEL_RETURN_IF_ERROR(SaveChanged(cases_));
+  return SaveChanged(escalations_);
 }
 
 absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_view bucket,
@@ -285,26 +261,47 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::string>> AggregateBatch::LoadState(absl::string_view name) {
+template <typename Stored, typename State>
+absl::StatusOr<std::optional<State>> AggregateBatch::LoadCached(StateCache<State>& cache,
+                                                                absl::string_view name) {
+  auto known = cache.states.find(name);
+  if (known != cache.states.end()) return known->second;
   HERSTEL_ASSIGN_OR_RETURN(Statement query,
                            tx_.Prepare("SELECT state FROM entity_states WHERE name = ?"));
   query.Bind(1, name);
   HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
-  if (!found) return std::optional<std::string>();
-  return std::optional<std::string>(query.ColumnBlob(0));
+  std::optional<State> state;
+  if (found) {
+    Stored stored;
+    if (!stored.ParseFromString(query.ColumnBlob(0))) {
+      return absl::DataLossError(absl::StrCat("stored state of ", name, " cannot be read"));
+    }
+    state = FromStored(stored);
+  }
+  cache.states.emplace(std::string(name), state);
+  return state;
 }
 
-absl::Status AggregateBatch::SaveState(absl::string_view name, const std::string& bytes) {
-  HERSTEL_ASSIGN_OR_RETURN(
-      Statement upsert,
-      tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
-                  "UPDATE SET state = excluded.state"));
-  upsert.Bind(1, name).BindBlob(2, bytes);
-  return upsert.Run();
+template <typename State>
+absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache) {
+  for (const std::string& name : cache.changed) {
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement upsert,
+        tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
+                    "UPDATE SET state = excluded.state"));
+    upsert.Bind(1, name).BindBlob(2, ToStored(*cache.states.at(name)).SerializeAsString());
+    HERSTEL_RETURN_IF_ERROR(upsert.Run());
+  }
+  cache.changed.clear();
+  return absl::OkStatus();
 }
 
-absl::Status ReadDayCounters(Transaction& tx, int64_t from_day, int64_t to_day,
-                             const std::optional<AreaKey>& only, CounterVisitor visit) {
+namespace {
+
+// Visits the cells `keep` accepts of day_counters rows in [from_day, to_day).
+template <typename Keep>
+absl::Status VisitDays(Transaction& tx, int64_t from_day, int64_t to_day,
+                       const std::optional<AreaKey>& only, Keep keep, CounterVisitor visit) {
   HERSTEL_ASSIGN_OR_RETURN(
       Statement query,
       tx.Prepare(absl::StrCat("SELECT municipality, village, day, cells FROM day_counters "
@@ -312,7 +309,15 @@ absl::Status ReadDayCounters(Transaction& tx, int64_t from_day, int64_t to_day,
                               AreaCondition(only, 3))));
   query.Bind(1, from_day).Bind(2, to_day);
   if (only.has_value()) query.Bind(3, only->municipality).Bind(4, only->village);
-  return VisitRows(query, 1, [](const store::CounterCell&) { return true; }, visit);
+  return VisitRows(query, 1, keep, visit);
+}
+
+}  // namespace
+
+absl::Status ReadDayCounters(Transaction& tx, int64_t from_day, int64_t to_day,
+                             const std::optional<AreaKey>& only, CounterVisitor visit) {
+  return VisitDays(
+      tx, from_day, to_day, only, [](const store::CounterCell&) { return true; }, visit);
 }
 
 absl::Status ReadStockChangesBefore(Transaction& tx, int64_t day,
@@ -325,18 +330,11 @@ absl::Status ReadStockChangesBefore(Transaction& tx, int64_t day,
                               AreaCondition(only, 2))));
   spans.Bind(1, span);
   if (only.has_value()) spans.Bind(2, only->municipality).Bind(3, only->village);
-  auto all = [](const store::CounterCell&) { return true; };
-  HERSTEL_RETURN_IF_ERROR(VisitRows(spans, kStockSpanDays, all, visit));
-  HERSTEL_ASSIGN_OR_RETURN(
-      Statement days,
-      tx.Prepare(absl::StrCat("SELECT municipality, village, day, cells FROM day_counters "
-                              "WHERE day >= ?1 AND day < ?2",
-                              AreaCondition(only, 3))));
-  days.Bind(1, span * kStockSpanDays).Bind(2, day);
-  if (only.has_value()) days.Bind(3, only->municipality).Bind(4, only->village);
-  return VisitRows(
-      days, 1, [](const store::CounterCell& cell) { return metric::IsStock(cell.metric()); },
-      visit);
+  HERSTEL_RETURN_IF_ERROR(VisitRows(
+      spans, kStockSpanDays, [](const store::CounterCell&) { return true; }, visit));
+  return VisitDays(
+      tx, span * kStockSpanDays, day, only,
+      [](const store::CounterCell& cell) { return metric::IsStock(cell.metric()); }, visit);
 }
 
 }  // namespace herstel::reporting

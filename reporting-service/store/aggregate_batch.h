@@ -69,18 +69,28 @@ class AggregateBatch : public AggregateSink {
   // Adds `rows` into `table` (day_counters or stock_spans; `bucket` names
   // its day or span column).
   absl::Status MergeRows(absl::string_view table, absl::string_view bucket, const Rows& rows);
-  absl::StatusOr<std::optional<std::string>> LoadState(absl::string_view name);
-  absl::Status SaveState(absl::string_view name, const std::string& bytes);
+  // States of one kind read or written in this batch; `changed` are saved
+  // at Flush.
+  template <typename State>
+  struct StateCache {
+    absl::flat_hash_map<std::string, std::optional<State>> states;
+    absl::flat_hash_set<std::string> changed;
+  };
+  // The state `name` as this batch knows it, read from entity_states
+  // (stored as `Stored`) the first time.
+  template <typename Stored, typename State>
+  absl::StatusOr<std::optional<State>> LoadCached(StateCache<State>& cache,
+                                                  absl::string_view name);
+  template <typename State>
+  absl::Status SaveChanged(StateCache<State>& cache);
 
   Transaction& tx_;
   Rows days_;
   Rows spans_;
   absl::flat_hash_set<std::tuple<std::string, std::string, std::string, int64_t, std::string>>
       marks_;
-  absl::flat_hash_map<std::string, std::optional<CaseState>> cases_;
-  absl::flat_hash_map<std::string, std::optional<EscalationState>> escalations_;
-  absl::flat_hash_set<std::string> changed_cases_;
-  absl::flat_hash_set<std::string> changed_escalations_;
+  StateCache<CaseState> cases_;
+  StateCache<EscalationState> escalations_;
 };
 
 // Calls `visit(area, day, cell)` for every counter cell stored for a day in
