@@ -15,6 +15,11 @@ ABSL_FLAG(std::string, escalation_address, "127.0.0.1:50053",
 ABSL_FLAG(int, status_interval_seconds, 5,
           "how often source lag is probed, backlog weeks evaluated and gauges refreshed");
 
+ABSL_FLAG(int, standing_interval_seconds, 60,
+          "how often the periods asked for without naming one (this year to date) and the "
+          "years of the next yearly report are published again in the background when events "
+          "arrived; 0: only when asked");
+
 int main(int argc, char** argv) {
   herstel::ServiceDescription description{"reporting-service", "127.0.0.1:50054",
                                           "data/reporting.db", {"herstel.v1.ReportingService"},
@@ -33,7 +38,10 @@ int main(int argc, char** argv) {
         followers->Start();
         herstel::ServiceParts parts;
         parts.services.push_back(std::make_unique<herstel::reporting::ReportingGrpcService>(
-            environment.store, environment.key, *followers));
+            environment.store, environment.key, *followers, environment.metrics.registry(),
+            absl::GetFlag(FLAGS_standing_interval_seconds) > 0
+                ? absl::Seconds(absl::GetFlag(FLAGS_standing_interval_seconds))
+                : absl::InfiniteDuration()));
         parts.stop_background_work = [followers] { followers->Stop(); };
         return parts;
       });

@@ -4,8 +4,9 @@
 
 namespace herstel::reporting {
 
-PublishedPeriods::PublishedPeriods(Publisher publisher, size_t capacity)
-    : publisher_(std::move(publisher)), capacity_(capacity) {
+PublishedPeriods::PublishedPeriods(Publisher publisher, size_t capacity,
+                                   StandingPeriods standing)
+    : publisher_(std::move(publisher)), capacity_(capacity), standing_(std::move(standing)) {
   worker_ = std::thread([this] { RunBackground(); });
 }
 
@@ -74,14 +75,35 @@ void PublishedPeriods::Store(const PeriodKey& key, absl::StatusOr<PublishedPerio
   if (published.ok()) entry.last = std::make_shared<const PublishedPeriod>(*std::move(published));
 }
 
+void PublishedPeriods::QueueStanding() {
+  mutex_.Unlock();
+  std::vector<PeriodKey> keys = standing_.keys();
+  absl::StatusOr<std::string> cursors = standing_.cursors();
+  mutex_.Lock();
+  if (!cursors.ok()) return;  // the store answers again at the next check
+  for (const PeriodKey& key : keys) {
+    Entry& entry = Find(key);
+    if (entry.publishing || (entry.last != nullptr && entry.last->cursors == *cursors)) continue;
+    entry.publishing = true;
+    stale_.push_back(key);
+  }
+}
+
 void PublishedPeriods::RunBackground() {
   absl::MutexLock lock(&mutex_);
+  absl::Time next_standing = absl::Now() + standing_.interval;
   while (true) {
     auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
       return stopping_ || !stale_.empty();
     };
-    mutex_.Await(absl::Condition(&has_work));
+    mutex_.AwaitWithDeadline(absl::Condition(&has_work), next_standing);
     if (stopping_) return;
+    if (absl::Now() >= next_standing) {
+      QueueStanding();
+      next_standing = absl::Now() + standing_.interval;
+      if (stopping_) return;
+    }
+    if (stale_.empty()) continue;
     PeriodKey key = stale_.front();
     stale_.pop_front();
     const absl::Time started = absl::Now();

@@ -11,6 +11,10 @@
 // The worker rests as long as its last publication took, so while events
 // keep arriving it uses at most half of one core.
 // At most `capacity` periods are kept, the least recently asked dropped.
+// Standing periods (the monitor's current period, the years the next yearly
+// report needs) are kept published without being asked: every `interval`
+// the worker publishes those never published or whose cursors moved, so
+// the first question of a day, or a yearly report, rarely waits for a solve.
 #ifndef HERSTEL_REPORTING_PUBLISHED_PERIODS_H_
 #define HERSTEL_REPORTING_PUBLISHED_PERIODS_H_
 
@@ -27,6 +31,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "domain/calendar.h"
 #include "domain/publication.h"
 #include "herstel/v1/reporting_service.pb.h"
@@ -49,12 +54,20 @@ struct PeriodKey {
   }
 };
 
+// What to keep published without being asked; see the top of this file.
+struct StandingPeriods {
+  std::function<std::vector<PeriodKey>()> keys;
+  // The cursors now, in PublishedPeriod::cursors' form.
+  std::function<absl::StatusOr<std::string>()> cursors;
+  absl::Duration interval = absl::InfiniteDuration();
+};
+
 class PublishedPeriods {
  public:
   // Publishes a period now: reads its figures and cursors, solves.
   using Publisher = std::function<absl::StatusOr<PublishedPeriod>(const PeriodKey&)>;
 
-  PublishedPeriods(Publisher publisher, size_t capacity);
+  PublishedPeriods(Publisher publisher, size_t capacity, StandingPeriods standing = {});
   // Waits for a background publication under way to finish.
   ~PublishedPeriods();
   PublishedPeriods(const PublishedPeriods&) = delete;
@@ -84,9 +97,12 @@ class PublishedPeriods {
   void Store(const PeriodKey& key, absl::StatusOr<PublishedPeriod> published)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void RunBackground();
+  // Queues the standing periods that are new or whose cursors moved.
+  void QueueStanding() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const Publisher publisher_;
   const size_t capacity_;
+  const StandingPeriods standing_;
   absl::Mutex mutex_;
   std::list<Entry> entries_ ABSL_GUARDED_BY(mutex_);  // most recently asked first
   std::deque<PeriodKey> stale_ ABSL_GUARDED_BY(mutex_);  // to publish in the background

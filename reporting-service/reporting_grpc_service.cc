@@ -23,7 +23,8 @@ using google::protobuf::util::TimeUtil;
 
 constexpr absl::string_view kDomain = "reporting-service";
 constexpr absl::string_view kSettingsName = "reporting-settings";
-constexpr size_t kPublishedPeriods = 8;
+// Room for the standing periods (StandingPeriods) and as many asked ones.
+constexpr size_t kPublishedPeriods = 12;
 constexpr int32_t kFirstReportYear = 2000;
 
 google::protobuf::Timestamp ToTimestamp(absl::Time time) {
@@ -65,6 +66,17 @@ AreaKey ValidateScope(const v1::MonitorScope& scope, absl::string_view field,
 }
 
 // The period asked for: [start, end) with the defaults of the proto.
+// Where the monitor's period starts when a caller names only its end (or
+// nothing: then it ends now): the start of the year `end` falls in.
+absl::Time YearToDateStart(absl::Time end) {
+  return YearStart(YearOf(end - absl::Microseconds(1)));
+}
+
+// The days of the yearly report of `year`.
+DayPeriod ReportYear(int32_t year) {
+  return {DayNumber(YearStart(year)), DayNumber(YearStart(year + 1))};
+}
+
 DayPeriod ResolvePeriod(const google::protobuf::Timestamp* start,
                         const google::protobuf::Timestamp* end, FieldViolations& violations) {
   absl::Time end_time = absl::Now();
@@ -75,7 +87,7 @@ DayPeriod ResolvePeriod(const google::protobuf::Timestamp* start,
       end_time = absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(*end));
     }
   }
-  absl::Time start_time = YearStart(YearOf(end_time - absl::Microseconds(1)));
+  absl::Time start_time = YearToDateStart(end_time);
   if (start != nullptr) {
     if (!ValidTimestamp(*start)) {
       violations.Add("start_time", "must be a valid timestamp");
@@ -171,25 +183,80 @@ absl::Status RequireRole(const Caller& caller, std::initializer_list<v1::Role> r
 }  // namespace
 
 ReportingGrpcService::ReportingGrpcService(Store& store, const TokenKey& key,
-                                           ReportingFollowers& followers)
+                                           ReportingFollowers& followers,
+                                           prometheus::Registry& registry,
+                                           absl::Duration standing_interval)
     : WithWatchEvents(store, key, std::string(kDomain)),
       followers_(followers),
-      published_([this](const PeriodKey& period) { return Publish(period); },
-                 kPublishedPeriods) {}
+      publications_(prometheus::BuildCounter()
+                        .Name("herstel_reporting_publications_total")
+                        .Help("Periods published, by whether the suppression was solved or "
+                              "its stored pattern still fitted the figures")
+                        .Register(registry)),
+      solved_(publications_.Add({{"suppression", "solved"}})),
+      reused_(publications_.Add({{"suppression", "stored"}})),
+      published_([this](const PeriodKey& period) { return Publish(period); }, kPublishedPeriods,
+                 {[this] { return StandingPeriods(); },
+                  [this]() -> absl::StatusOr<std::string> { return CurrentCursors(); },
+                  standing_interval}) {}
 
 absl::StatusOr<PublishedPeriod> ReportingGrpcService::Publish(const PeriodKey& key) {
   PublishedPeriod published;
   std::shared_ptr<PeriodFigures> figures;
+  std::string digest;
+  std::optional<std::vector<CellSuppression>> stored;
   HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
     published.as_of = AsOf(progress);
     published.cursors = CursorsOf(progress);
     HERSTEL_ASSIGN_OR_RETURN(PeriodFigures loaded, LoadPeriodFigures(tx, key.period, std::nullopt));
     figures = std::make_shared<PeriodFigures>(std::move(loaded));
+    digest = SuppressionDigest(*figures, key.threshold);
+    HERSTEL_ASSIGN_OR_RETURN(stored,
+                             LoadSuppressionPattern(tx, key.period, key.threshold, digest));
     return absl::OkStatus();
   }));
-  published.publication = std::make_shared<const Publication>(figures, key.threshold);
+  if (stored.has_value()) {
+    HERSTEL_ASSIGN_OR_RETURN(published.publication,
+                             Publication::FromPattern(figures, key.threshold, *std::move(stored)));
+    reused_.Increment();
+    return published;
+  }
+  auto solved = std::make_shared<const Publication>(figures, key.threshold);
+  HERSTEL_RETURN_IF_ERROR(store_.Write([&](Transaction& tx) {
+    return SaveSuppressionPattern(tx, key.period, key.threshold, digest, solved->pattern(),
+                                  absl::Now());
+  }));
+  solved_.Increment();
+  published.publication = std::move(solved);
   return published;
+}
+
+std::vector<PeriodKey> ReportingGrpcService::StandingPeriods() {
+  absl::StatusOr<v1::ReportingSettings> settings = v1::ReportingSettings();
+  absl::Status read = store_.Read([&](Transaction& tx) -> absl::Status {
+    settings = LoadSettings(tx);
+    return settings.status();
+  });
+  if (!read.ok()) return {};
+  const int64_t threshold = settings->suppression_threshold();
+  const absl::Time now = absl::Now();
+  const DayPeriod year_to_date = ToDayPeriod(YearToDateStart(now), now);
+  const int32_t last_year = YearOf(now) - 1;
+  return {{year_to_date, threshold},
+          {year_to_date.Previous(), threshold},
+          {ReportYear(last_year), threshold},
+          {ReportYear(last_year - 1), threshold}};
+}
+
+absl::StatusOr<std::string> ReportingGrpcService::CurrentCursors() {
+  std::string cursors;
+  HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
+    cursors = CursorsOf(progress);
+    return absl::OkStatus();
+  }));
+  return cursors;
 }
 
 absl::StatusOr<ReportingGrpcService::Answers> ReportingGrpcService::LatestAnswers(
@@ -455,8 +522,7 @@ grpc::Status ReportingGrpcService::GenerateAnnualReport(
     // while the suppression is solved.
     HERSTEL_ASSIGN_OR_RETURN(
         Answers answers,
-        FreshAnswers({DayNumber(YearStart(year)), DayNumber(YearStart(year + 1))},
-                     {DayNumber(YearStart(year - 1)), DayNumber(YearStart(year))}));
+        FreshAnswers(ReportYear(year), ReportYear(year - 1)));
     return RunIdempotent(
         store_, "/herstel.v1.ReportingService/GenerateAnnualReport", request->request_id(),
         *request, *response, [&](Transaction& tx) -> absl::Status {

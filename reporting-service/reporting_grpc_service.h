@@ -18,6 +18,8 @@
 #include "herstel/outbox.h"
 #include "herstel/store.h"
 #include "herstel/v1/reporting_service.grpc.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
 #include "published_periods.h"
 #include "reporting_followers.h"
 
@@ -25,7 +27,10 @@ namespace herstel::reporting {
 
 class ReportingGrpcService : public WithWatchEvents<v1::ReportingService::Service> {
  public:
-  ReportingGrpcService(Store& store, const TokenKey& key, ReportingFollowers& followers);
+  // Counts publications in `registry`; keeps the standing periods
+  // (StandingPeriods) published, checking every `standing_interval`.
+  ReportingGrpcService(Store& store, const TokenKey& key, ReportingFollowers& followers,
+                       prometheus::Registry& registry, absl::Duration standing_interval);
 
   grpc::Status GetMonitor(grpc::ServerContext* context, const v1::GetMonitorRequest* request,
                           v1::Monitor* response) override;
@@ -62,9 +67,16 @@ class ReportingGrpcService : public WithWatchEvents<v1::ReportingService::Servic
                                        v1::ReportingSettings* response) override;
 
  private:
-  // Reads `key`'s figures and the cursors they reflect, then solves the
-  // suppression (outside the store's lock: followers keep applying meanwhile).
+  // Reads `key`'s figures and the cursors they reflect, then takes the
+  // stored suppression pattern when it was solved for the same figures, or
+  // solves it (outside the store's lock: followers keep applying meanwhile)
+  // and stores it.
   absl::StatusOr<PublishedPeriod> Publish(const PeriodKey& key);
+  // Kept published in the background: this year to date and the same days a
+  // year before (the monitor and the three questions when no period is
+  // named), and last year and the year before (the next yearly report).
+  std::vector<PeriodKey> StandingPeriods();
+  absl::StatusOr<std::string> CurrentCursors();
   // The settings now and the last publications of `period` (and of the
   // period before it when `with_previous`), see PublishedPeriods::Latest.
   struct Answers {
@@ -82,6 +94,9 @@ class ReportingGrpcService : public WithWatchEvents<v1::ReportingService::Servic
                                  PublishedPeriodOf publication);
 
   ReportingFollowers& followers_;
+  prometheus::Family<prometheus::Counter>& publications_;
+  prometheus::Counter& solved_;
+  prometheus::Counter& reused_;
   PublishedPeriods published_;
 };
 

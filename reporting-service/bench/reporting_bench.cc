@@ -410,7 +410,7 @@ absl::Status Run() {
                            TokenKey::FromSecret("reporting-bench-secret-of-at-least-32-bytes"));
   prometheus::Registry registry;
   ReportingFollowers unused_followers(*store, key, {}, registry, absl::Hours(1));
-  ReportingGrpcService service(*store, key, unused_followers);
+  ReportingGrpcService service(*store, key, unused_followers, registry, absl::InfiniteDuration());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

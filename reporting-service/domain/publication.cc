@@ -1,10 +1,12 @@
 #include "domain/publication.h"
 
 #include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "openssl/evp.h"
 #include "domain/statistics.h"
 #include "google/protobuf/util/time_util.h"
 #include "herstel/v1/case_service.pb.h"
@@ -23,6 +25,11 @@ struct IndicatorSpec {
 };
 
 namespace {
+
+// Part of every SuppressionDigest: raise it when a change to the solver can
+// change the pattern it finds for the same figures, so patterns stored by
+// an older solver are solved again.
+constexpr int64_t kSuppressionSolverVersion = 1;
 
 using Terms = std::vector<SuppressionProblem::Term>;
 
@@ -128,11 +135,70 @@ v1::FigureSuppression ToProto(CellSuppression suppression) {
 
 }  // namespace
 
+std::string SuppressionDigest(const PeriodFigures& figures, int64_t threshold) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                  &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr);
+  auto add_bytes = [&context](const void* bytes, size_t size) {
+    EVP_DigestUpdate(context.get(), bytes, size);
+  };
+  auto add_number = [&add_bytes](int64_t number) { add_bytes(&number, sizeof number); };
+  auto add_text = [&](const std::string& text) {
+    add_number(static_cast<int64_t>(text.size()));
+    add_bytes(text.data(), text.size());
+  };
+  add_number(kSuppressionSolverVersion);
+  add_number(threshold);
+  add_number(static_cast<int64_t>(figures.week_start_days.size()));
+  add_number(static_cast<int64_t>(figures.areas.size()));
+  for (const auto& [area, area_figures] : figures.areas) {
+    add_text(area.municipality);
+    add_text(area.village);
+    add_number(static_cast<int64_t>(area_figures.cells.size()));
+    add_bytes(area_figures.cells.data(), area_figures.cells.size() * sizeof(int64_t));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  EVP_DigestFinal_ex(context.get(), digest, &digest_size);
+  return std::string(reinterpret_cast<const char*>(digest), digest_size);
+}
+
+int Publication::NumberCells() {
+  int next = 0;
+  for (const auto& [area, area_figures] : figures_->areas) {
+    first_cell_[area] = next;
+    next += static_cast<int>(area_figures.cells.size());
+  }
+  return next;
+}
+
+Publication::Publication(std::shared_ptr<const PeriodFigures> figures, int64_t threshold,
+                         std::vector<CellSuppression> pattern)
+    : figures_(std::move(figures)),
+      layout_(figures_->layout()),
+      threshold_(threshold),
+      pattern_(std::move(pattern)) {}
+
+absl::StatusOr<std::shared_ptr<const Publication>> Publication::FromPattern(
+    std::shared_ptr<const PeriodFigures> figures, int64_t threshold,
+    std::vector<CellSuppression> pattern) {
+  const size_t pattern_size = pattern.size();
+  std::shared_ptr<Publication> publication(
+      new Publication(std::move(figures), threshold, std::move(pattern)));
+  const int cells = publication->NumberCells();
+  if (pattern_size != static_cast<size_t>(cells)) {
+    return absl::FailedPreconditionError(absl::StrCat("a suppression pattern of ", pattern_size,
+                                                      " cells does not fit figures of ", cells,
+                                                      " cells"));
+  }
+  return publication;
+}
+
 Publication::Publication(std::shared_ptr<const PeriodFigures> figures, int64_t threshold)
     : figures_(std::move(figures)), layout_(figures_->layout()), threshold_(threshold) {
+  NumberCells();
   SuppressionProblem problem;
   for (const auto& [area, area_figures] : figures_->areas) {
-    first_cell_[area] = problem.cell_count();
     for (int64_t value : area_figures.cells) problem.AddCell(value);
   }
   for (const auto& [area, base] : first_cell_) AddAreaRelations(problem, layout_, base);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "domain/figures.h"
 #include "domain/suppression.h"
 #include "herstel/v1/reporting_service.pb.h"
@@ -23,10 +24,22 @@ namespace herstel::reporting {
 // offices' mark for "hidden to protect another figure".
 inline constexpr absl::string_view kSecondaryDisplay = "x";
 
+// What the public suppression of `figures` at `threshold` depends on, as a
+// SHA-256 digest: the solver's version, the threshold, the number of weeks,
+// every area and every cell value. The solve is a pure function of these, so
+// a pattern solved for one digest is the pattern for any figures with the
+// same digest (a closed period is solved once, not at every publication).
+std::string SuppressionDigest(const PeriodFigures& figures, int64_t threshold);
+
 class Publication {
  public:
   // Solves the public suppression over every area of `figures`.
   Publication(std::shared_ptr<const PeriodFigures> figures, int64_t threshold);
+  // Takes `pattern`, solved before for figures with the same
+  // SuppressionDigest; fails when its size does not fit `figures`.
+  static absl::StatusOr<std::shared_ptr<const Publication>> FromPattern(
+      std::shared_ptr<const PeriodFigures> figures, int64_t threshold,
+      std::vector<CellSuppression> pattern);
 
   const PeriodFigures& figures() const { return *figures_; }
   const FigureLayout& layout() const { return layout_; }
@@ -43,8 +56,15 @@ class Publication {
                               double percent, bool exact) const;
   // Whether the public rendering hides `cell` of `area`.
   CellSuppression SuppressionOf(const AreaKey& area, int cell) const;
+  // Every cell's suppression, areas in figures' order, each area's cells in layout order.
+  const std::vector<CellSuppression>& pattern() const { return pattern_; }
 
  private:
+  Publication(std::shared_ptr<const PeriodFigures> figures, int64_t threshold,
+              std::vector<CellSuppression> pattern);
+  // Numbers every area's cells one after another (first_cell_); returns the total.
+  int NumberCells();
+
   int64_t Value(const AreaKey& area, int cell) const;
 
   std::shared_ptr<const PeriodFigures> figures_;

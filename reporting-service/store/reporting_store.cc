@@ -9,6 +9,7 @@
 #include "herstel/outbox.h"
 #include "herstel/status_macros.h"
 #include "store/aggregate_batch.h"
+#include "store/stored_aggregates.pb.h"
 
 namespace herstel::reporting {
 namespace {
@@ -85,6 +86,16 @@ DELETE FROM budget_balances;
 DELETE FROM source_progress;
 DELETE FROM consumer_cursors WHERE source IN ('case-service', 'mandate-service',
   'escalation-service');
+)sql";
+
+// Public suppression patterns, so a period whose figures did not change is
+// not solved again (after a restart either).
+constexpr absl::string_view kPublishedPatternsSchema = R"sql(
+CREATE TABLE published_patterns (
+  start_day INTEGER NOT NULL, end_day INTEGER NOT NULL, threshold INTEGER NOT NULL,
+  saved_micros INTEGER NOT NULL, pattern BLOB NOT NULL,
+  PRIMARY KEY (start_day, end_day, threshold));
+CREATE INDEX published_patterns_by_age ON published_patterns (saved_micros);
 )sql";
 
 // ---------------------------------------------------------------------------
@@ -402,7 +413,8 @@ const MigrationSet& ReportingMigrations() {
       new MigrationSet{"reporting-service",
                        {{1, "aggregates, alerts, reports, settings", kSchema},
                         {2, "counters per area and day, rebuilt from the streams",
-                         kDayRowsSchema}}};
+                         kDayRowsSchema},
+                        {3, "public suppression patterns per period", kPublishedPatternsSchema}}};
   return *migrations;
 }
 
@@ -700,6 +712,66 @@ absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t ba
   mark.Bind(1, last_complete_week);
   HERSTEL_RETURN_IF_ERROR(mark.Run());
   return changes;
+}
+
+absl::StatusOr<std::optional<std::vector<CellSuppression>>> LoadSuppressionPattern(
+    Transaction& tx, const DayPeriod& period, int64_t threshold, absl::string_view digest) {
+  HERSTEL_ASSIGN_OR_RETURN(Statement query,
+                           tx.Prepare("SELECT pattern FROM published_patterns WHERE start_day = "
+                                      "? AND end_day = ? AND threshold = ?"));
+  query.Bind(1, period.start_day).Bind(2, period.end_day).Bind(3, threshold);
+  HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
+  if (!found) return std::nullopt;
+  store::StoredPattern stored;
+  if (!stored.ParseFromString(query.ColumnBlob(0))) {
+    return absl::DataLossError(absl::StrCat("the stored suppression pattern of days ",
+                                            period.start_day, "-", period.end_day,
+                                            " cannot be read"));
+  }
+  if (stored.digest() != digest) return std::nullopt;
+  std::vector<CellSuppression> pattern(stored.cells(), CellSuppression::kNone);
+  uint64_t cell = 0;
+  for (uint64_t entry : stored.hidden()) {
+    cell += entry >> 1;
+    if (cell >= pattern.size()) {
+      return absl::DataLossError(absl::StrCat("the stored suppression pattern of days ",
+                                              period.start_day, "-", period.end_day,
+                                              " names a cell past its end"));
+    }
+    pattern[cell] = (entry & 1) != 0 ? CellSuppression::kSecondary : CellSuppression::kPrimary;
+  }
+  return pattern;
+}
+
+absl::Status SaveSuppressionPattern(Transaction& tx, const DayPeriod& period, int64_t threshold,
+                                    absl::string_view digest,
+                                    const std::vector<CellSuppression>& pattern,
+                                    absl::Time saved) {
+  store::StoredPattern stored;
+  stored.set_digest(std::string(digest));
+  stored.set_cells(static_cast<uint32_t>(pattern.size()));
+  uint64_t previous = 0;
+  for (uint64_t cell = 0; cell < pattern.size(); ++cell) {
+    if (pattern[cell] == CellSuppression::kNone) continue;
+    const bool secondary = pattern[cell] == CellSuppression::kSecondary;
+    stored.add_hidden(((cell - previous) << 1) | (secondary ? 1 : 0));
+    previous = cell;
+  }
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement upsert,
+      tx.Prepare("INSERT INTO published_patterns (start_day, end_day, threshold, saved_micros, "
+                 "pattern) VALUES (?, ?, ?, ?, ?) ON CONFLICT (start_day, end_day, threshold) "
+                 "DO UPDATE SET saved_micros = excluded.saved_micros, pattern = "
+                 "excluded.pattern"));
+  upsert.Bind(1, period.start_day).Bind(2, period.end_day).Bind(3, threshold);
+  upsert.Bind(4, absl::ToUnixMicros(saved)).BindBlob(5, stored.SerializeAsString());
+  HERSTEL_RETURN_IF_ERROR(upsert.Run());
+  HERSTEL_ASSIGN_OR_RETURN(
+      Statement prune,
+      tx.Prepare("DELETE FROM published_patterns WHERE saved_micros < (SELECT saved_micros FROM "
+                 "published_patterns ORDER BY saved_micros DESC LIMIT 1 OFFSET ?)"));
+  prune.Bind(1, kKeptSuppressionPatterns - 1);
+  return prune.Run();
 }
 
 absl::StatusOr<std::optional<v1::AnnualReport>> LoadAnnualReport(Transaction& tx, int32_t year) {

@@ -16,6 +16,7 @@
 #include "domain/aggregator.h"
 #include "domain/backlog.h"
 #include "domain/figures.h"
+#include "domain/suppression.h"
 #include "herstel/store.h"
 #include "herstel/v1/reporting_service.pb.h"
 
@@ -82,6 +83,19 @@ absl::StatusOr<std::vector<v1::BacklogAlert>> ActiveBacklogAlerts(Transaction& t
 // Evaluates every complete ISO week before `now` not evaluated yet, raising
 // and clearing alerts (with their events). Returns the number of changes.
 absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t backlog_weeks);
+
+// Public suppression patterns of periods (see SuppressionDigest). Load
+// gives nullopt when none is stored for the period and threshold or the
+// stored one was solved for other figures (`digest` differs). Save keeps
+// one per period and threshold and the kKeptSuppressionPatterns most
+// recently saved overall.
+inline constexpr int kKeptSuppressionPatterns = 64;
+absl::StatusOr<std::optional<std::vector<CellSuppression>>> LoadSuppressionPattern(
+    Transaction& tx, const DayPeriod& period, int64_t threshold, absl::string_view digest);
+absl::Status SaveSuppressionPattern(Transaction& tx, const DayPeriod& period, int64_t threshold,
+                                    absl::string_view digest,
+                                    const std::vector<CellSuppression>& pattern,
+                                    absl::Time saved);
 
 // Yearly reports.
 absl::StatusOr<std::optional<v1::AnnualReport>> LoadAnnualReport(Transaction& tx, int32_t year);

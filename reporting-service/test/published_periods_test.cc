@@ -111,5 +111,50 @@ TEST(PublishedPeriodsTest, KeepsOnlyTheMostRecentlyAskedPeriods) {
   EXPECT_EQ(publisher.calls(), 4);
 }
 
+TEST(PublishedPeriodsTest, StandingPeriodsArePublishedWithoutBeingAskedAndAgainWhenEventsArrive) {
+  FakePublisher publisher;
+  const PeriodKey last_year{{20089 - 365, 20089}, 10};
+  std::atomic<int> checks{0};
+  absl::Mutex mutex;
+  std::string cursors = "a=1;";
+  StandingPeriods standing{[&] {
+                             checks.fetch_add(1);
+                             return std::vector<PeriodKey>{kYear, last_year};
+                           },
+                           [&]() -> absl::StatusOr<std::string> {
+                             absl::MutexLock lock(&mutex);
+                             return cursors;
+                           },
+                           absl::Milliseconds(20)};
+  PublishedPeriods periods(publisher.Function(), 4, standing);
+  auto await_calls = [&](int calls) {
+    for (absl::Time give_up = absl::Now() + absl::Seconds(10);
+         publisher.calls() < calls && absl::Now() < give_up;) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return publisher.calls();
+  };
+  ASSERT_EQ(await_calls(2), 2);
+  // Asked now, both are answered from what the background published.
+  EXPECT_EQ(periods.Latest(kYear, "a=1;")->cursors, "a=1;");
+  EXPECT_EQ(periods.Fresh(last_year, "a=1;")->cursors, "a=1;");
+  // Nothing arrived: several checks later nothing was published again.
+  const int checks_before = checks.load();
+  for (absl::Time give_up = absl::Now() + absl::Seconds(10);
+       checks.load() < checks_before + 3 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(publisher.calls(), 2);
+  // Events arrived: both are published again, unasked.
+  publisher.Move("a=2;");
+  {
+    absl::MutexLock lock(&mutex);
+    cursors = "a=2;";
+  }
+  ASSERT_EQ(await_calls(4), 4);
+  EXPECT_EQ(AwaitLatest(periods, "a=2;", "a=2;"), "a=2;");
+  EXPECT_EQ(publisher.calls(), 4);
+}
+
 }  // namespace
 }  // namespace herstel::reporting

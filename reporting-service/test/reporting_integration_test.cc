@@ -11,8 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -132,11 +134,14 @@ class ReportingIntegrationTest : public ::testing::Test {
             "--status_interval_seconds=1"};
   }
 
+  // Starts the reporting-service; a restart runs on the store of the one
+  // started before (on PostgreSQL too).
   void StartReporting(std::vector<std::string> extra_flags = {}) {
     std::vector<std::string> flags = SourceFlags();
     flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
-    absl::StatusOr<std::unique_ptr<ServiceProcess>> process =
-        environment_.StartService(REPORTING_SERVICE_BINARY, "reporting", flags);
+    absl::StatusOr<std::unique_ptr<ServiceProcess>> process = environment_.StartService(
+        REPORTING_SERVICE_BINARY, "reporting", flags,
+        reporting_ != nullptr ? reporting_->store() : std::string());
     ASSERT_TRUE(process.ok()) << process.status();
     reporting_ = std::move(*process);
     stub_ = v1::ReportingService::NewStub(reporting_->channel());
@@ -504,6 +509,87 @@ TEST_F(ReportingIntegrationTest, OperatorsSeeDomainGaugesAndLagPerSource) {
   v1::Monitor monitor = Monitor("municipalities/eemsdelta", "");
   ASSERT_EQ(monitor.budget_lines_size(), 1);
   EXPECT_EQ(monitor.budget_lines(0).left_cents(), 500000);
+}
+
+// Publications counted on `port`: {solved, stored}; -1 when not shown.
+std::pair<int, int> Publications(int port) {
+  std::string metrics = ScrapeMetrics(port);
+  auto count = [&metrics](absl::string_view how) {
+    std::string line =
+        absl::StrCat("herstel_reporting_publications_total{suppression=\"", how, "\"} ");
+    size_t at = metrics.find(line);
+    int value = -1;
+    if (at == std::string::npos ||
+        !absl::SimpleAtoi(metrics.substr(at + line.size(), metrics.find('\n', at) - at -
+                                                               line.size()),
+                          &value)) {
+      return -1;
+    }
+    return value;
+  };
+  return {count("solved"), count("stored")};
+}
+
+TEST_F(ReportingIntegrationTest, AYearSolvedOnceIsNotSolvedAgainAfterARestart) {
+  StartSources();
+  int metrics_port = herstel::testing::PickFreePort();
+  StartReporting({absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port),
+                  "--standing_interval_seconds=0"});
+  Story story(80, kStoryStart, 29);
+  Append(story, 0, story.events().size());
+  AwaitCaughtUp();
+  v1::GenerateAnnualReportRequest generate;
+  generate.set_year(YearOf(absl::Now()));
+  generate.set_request_id("report-1");
+  v1::AnnualReport first;
+  ASSERT_TRUE(Call(&v1::ReportingService::Stub::GenerateAnnualReport, generate, &first,
+                   v1::ROLE_OPERATOR)
+                  .ok());
+  // This year and the year before, each solved once.
+  EXPECT_EQ(Publications(metrics_port), std::make_pair(2, 0));
+
+  ASSERT_THAT(reporting_->Terminate(absl::Seconds(10)), ::herstel::testing::IsOkAndHolds(0));
+  metrics_port = herstel::testing::PickFreePort();
+  StartReporting({absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port),
+                  "--standing_interval_seconds=0"});
+  AwaitCaughtUp();
+  generate.set_request_id("report-2");
+  v1::AnnualReport second;
+  ASSERT_TRUE(Call(&v1::ReportingService::Stub::GenerateAnnualReport, generate, &second,
+                   v1::ROLE_OPERATOR)
+                  .ok());
+  EXPECT_EQ(second.revision(), 2);
+  ASSERT_EQ(second.tables_size(), first.tables_size());
+  for (int table = 0; table < first.tables_size(); ++table) {
+    EXPECT_EQ(second.tables(table).csv(), first.tables(table).csv()) << first.tables(table).title();
+  }
+  EXPECT_EQ(Publications(metrics_port), std::make_pair(0, 2));
+
+  // Standing periods: published without being asked, so the monitor of this
+  // year to date answers without publishing anything.
+  ASSERT_THAT(reporting_->Terminate(absl::Seconds(10)), ::herstel::testing::IsOkAndHolds(0));
+  metrics_port = herstel::testing::PickFreePort();
+  StartReporting({absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port),
+                  "--standing_interval_seconds=1"});
+  AwaitCaughtUp();
+  // Year to date, the same days a year before, last year (stored by the
+  // reports) and the year before last; on 31 December the year to date is
+  // this year, stored by the reports too.
+  std::pair<int, int> standing = Publications(metrics_port);
+  for (absl::Time give_up = absl::Now() + absl::Seconds(20);
+       standing.first + standing.second < 4 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    standing = Publications(metrics_port);
+  }
+  ASSERT_EQ(standing.first + standing.second, 4);
+  EXPECT_GE(standing.second, 1);
+  v1::Monitor monitor = Monitor("", "");
+  EXPECT_TRUE(monitor.exact());
+  v1::ThreeQuestions questions;
+  ASSERT_TRUE(Call(&v1::ReportingService::Stub::GetThreeQuestions, v1::GetThreeQuestionsRequest(),
+                   &questions, v1::ROLE_PUBLIC)
+                  .ok());
+  EXPECT_EQ(Publications(metrics_port), standing);  // answered without publishing
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // checked against an independent count of the same story.
 #include "store/reporting_store.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "domain/publication.h"
@@ -186,6 +187,86 @@ TEST_P(ReportingStoreTest, PublicMonitorHidesEverySmallCount) {
       }
     }
   }
+}
+
+TEST_P(ReportingStoreTest, AStoredSuppressionPatternIsTakenOnlyForTheFiguresItWasSolvedFor) {
+  Story story(120, kStart, 15);
+  DeliverStory(story);
+  const DayPeriod year = ToDayPeriod(YearStart(2025), YearStart(2026));
+  auto figures = std::make_shared<PeriodFigures>(Load(year));
+  Publication solved(figures, 10);
+  const std::string digest = SuppressionDigest(*figures, 10);
+  ASSERT_THAT(store_->Write([&](Transaction& tx) {
+    return SaveSuppressionPattern(tx, year, 10, digest, solved.pattern(), absl::Now());
+  }),
+              IsOk());
+  auto load = [&](const DayPeriod& period, int64_t threshold, const std::string& wanted) {
+    std::optional<std::vector<CellSuppression>> pattern;
+    EXPECT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+      HERSTEL_ASSIGN_OR_RETURN(pattern, LoadSuppressionPattern(tx, period, threshold, wanted));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return pattern;
+  };
+  std::optional<std::vector<CellSuppression>> stored = load(year, 10, digest);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(*stored, solved.pattern());
+  EXPECT_GT(std::count(stored->begin(), stored->end(), CellSuppression::kSecondary), 0);
+  absl::StatusOr<std::shared_ptr<const Publication>> reused =
+      Publication::FromPattern(figures, 10, *std::move(stored));
+  ASSERT_THAT(reused, IsOk());
+  for (const auto& [area, unused] : figures->areas) {
+    EXPECT_EQ(RenderMonitor(**reused, area, false, {}).SerializeAsString(),
+              RenderMonitor(solved, area, false, {}).SerializeAsString());
+  }
+
+  // Other cell values, another threshold, another period: not the same figures.
+  PeriodFigures changed = *figures;
+  changed.areas.begin()->second.cells[0] += 1;
+  EXPECT_NE(SuppressionDigest(changed, 10), digest);
+  EXPECT_NE(SuppressionDigest(*figures, 11), digest);
+  EXPECT_FALSE(load(year, 10, SuppressionDigest(changed, 10)).has_value());
+  EXPECT_FALSE(load(year, 11, digest).has_value());
+  EXPECT_FALSE(load(ToDayPeriod(YearStart(2025), YearStart(2025) + absl::Hours(24 * 90)), 10,
+                    digest)
+                   .has_value());
+  // A pattern that does not fit the figures is refused, not misapplied.
+  EXPECT_FALSE(Publication::FromPattern(figures, 10, {CellSuppression::kPrimary}).ok());
+}
+
+TEST_P(ReportingStoreTest, OnlyTheMostRecentlySavedPatternsAreKept) {
+  const std::vector<CellSuppression> pattern = {CellSuppression::kNone, CellSuppression::kPrimary};
+  const absl::Time first = absl::Now();
+  for (int period = 0; period <= kKeptSuppressionPatterns; ++period) {
+    ASSERT_THAT(store_->Write([&](Transaction& tx) {
+      return SaveSuppressionPattern(tx, {period, period + 7}, 10, "digest", pattern,
+                                    first + absl::Seconds(period));
+    }),
+                IsOk());
+  }
+  auto kept = [&](int period) {
+    std::optional<std::vector<CellSuppression>> found;
+    EXPECT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+      HERSTEL_ASSIGN_OR_RETURN(found, LoadSuppressionPattern(tx, {period, period + 7}, 10,
+                                                             "digest"));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return found.has_value();
+  };
+  EXPECT_FALSE(kept(0));  // the oldest went
+  EXPECT_TRUE(kept(1));
+  EXPECT_TRUE(kept(kKeptSuppressionPatterns));
+  std::optional<std::vector<CellSuppression>> newest;
+  ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(
+        newest, LoadSuppressionPattern(tx, {kKeptSuppressionPatterns, kKeptSuppressionPatterns + 7},
+                                       10, "digest"));
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(newest, pattern);
 }
 
 TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
