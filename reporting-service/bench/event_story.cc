@@ -118,9 +118,8 @@ class StoryWriter {
     int last_year =
         static_cast<int>(absl::ToCivilYear(options_.stream_end, absl::UTCTimeZone()).year()) + 1;
     for (int year = first_year_; year <= last_year; ++year) {
-      int64_t at = absl::ToUnixMicros(
-          absl::FromCivil(absl::CivilDay(year, 1, 1), absl::UTCTimeZone()));
-      Plan(std::max(at, start_micros_), 0, kBudgetYear, static_cast<uint8_t>(year - first_year_));
+      const int year_offset = year - first_year_;
+      Plan(BudgetYearOpenMicros(year_offset), 0, kBudgetYear, static_cast<uint8_t>(year_offset));
     }
     // Cases are opened evenly until a quarter before the stream ends.
     const int64_t open_span = end_micros_ - 91 * kDay - start_micros_;
@@ -213,6 +212,12 @@ class StoryWriter {
     int year = static_cast<int>(
         absl::ToCivilYear(absl::FromUnixMicros(micros), absl::UTCTimeZone()).year());
     return std::max(0, year - first_year_);
+  }
+  // New Year, or the stream's start in its first year.
+  int64_t BudgetYearOpenMicros(int year_offset) const {
+    const int64_t new_year = absl::ToUnixMicros(
+        absl::FromCivil(absl::CivilDay(first_year_ + year_offset, 1, 1), absl::UTCTimeZone()));
+    return std::max(new_year, start_micros_);
   }
   v1::BudgetBalance Balance(int line, int64_t micros) {
     const LineTotals& totals = lines_[line];
@@ -465,10 +470,12 @@ class StoryWriter {
     }
   }
 
+  // Years open in order and once: a year is open when `lines_` holds its lines.
   void OpenBudgetYear(int year_offset, int64_t at) {
+    if (lines_.size() > static_cast<size_t>(LineIndex(year_offset, 0))) return;
+    lines_.resize(static_cast<size_t>(LineIndex(year_offset + 1, 0)));
     for (int owner = 0; owner <= kMunicipalityCount; ++owner) {
       int line = LineIndex(year_offset, owner);
-      if (lines_.size() <= static_cast<size_t>(line)) lines_.resize(line + 1);
       int share = owner == kRegionLine ? 30 : kMunicipalities[owner].share;
       lines_[line].ceiling_cents = share * 30'000'000LL * 100;
       v1::BudgetLineCreated created;
@@ -582,7 +589,11 @@ class StoryWriter {
     requested.set_municipality(Municipality(shape));
     if (Chance(85)) {
       int32_t reservation = ++reservations_;
-      int line = LineIndex(YearOffset(at), shape.municipality);
+      // A request made just before New Year lands in a year whose budget
+      // lines are not open yet; open them first.
+      const int year_offset = YearOffset(at);
+      OpenBudgetYear(year_offset, BudgetYearOpenMicros(year_offset));
+      int line = LineIndex(year_offset, shape.municipality);
       requested.set_status(v1::CASE_DECISION_REQUEST_STATUS_DECIDED_WITHIN_MANDATE);
       requested.set_mandate(absl::StrCat("mandates/", kMunicipalities[shape.municipality].slug, "-cm"));
       requested.set_reservation(absl::StrCat("reservations/", reservation));
