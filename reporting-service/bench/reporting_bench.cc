@@ -185,6 +185,9 @@ struct Milestone {
 
 std::string Indent(const std::string& text) { return absl::StrCat("  ", text); }
 
+// Events applied between the two yearly reports.
+constexpr int kEventsBeforeSecondReport = 10;
+
 // "solved N, stored M": herstel_reporting_publications_total in `registry`.
 std::string PublicationCounts(prometheus::Registry& registry) {
   std::string counts;
@@ -220,7 +223,9 @@ absl::Status Run() {
   options.stream_start = absl::FromCivil(absl::CivilDay(2020, 1, 1), absl::UTCTimeZone());
   options.stream_end = absl::FromCivil(absl::CivilDay(2026, 10, 1), absl::UTCTimeZone());
   options.municipalities = absl::GetFlag(FLAGS_municipalities);
-  options.tail_events = absl::GetFlag(FLAGS_follow_events) + absl::GetFlag(FLAGS_live_monitor_calls);
+  // Followed one at a time, each before a live GetMonitor, before the second yearly report.
+  options.tail_events = absl::GetFlag(FLAGS_follow_events) +
+                        absl::GetFlag(FLAGS_live_monitor_calls) + kEventsBeforeSecondReport;
 
   std::cout << "reporting_bench: " << cases << " cases, work folder " << directory << "\n";
   // 1. The story, written by a child so its memory is not ours.
@@ -547,7 +552,8 @@ absl::Status Run() {
     if (attempt == 2) {
       v1::Event event;
       int source = 0;
-      for (int applied = 0; applied < 10 && tail->Next(event, &source); ++applied) {
+      for (int applied = 0; applied < kEventsBeforeSecondReport && tail->Next(event, &source);
+           ++applied) {
         HERSTEL_RETURN_IF_ERROR(apply_one(event, source));
       }
     }
