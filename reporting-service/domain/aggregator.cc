@@ -1,7 +1,10 @@
 #include "domain/aggregator.h"
 
+#include <algorithm>
+#include <map>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "domain/calendar.h"
@@ -61,45 +64,84 @@ struct StockKey {
   bool operator<(const StockKey& other) const {
     return std::tie(metric, dim1, dim2) < std::tie(other.metric, other.dim1, other.dim2);
   }
+  bool operator==(const StockKey& other) const {
+    return metric == other.metric && dim1 == other.dim1 && dim2 == other.dim2;
+  }
 };
+// A case's stock keys, sorted, each once (a handful: kept inline).
+using StockKeys = absl::InlinedVector<StockKey, 16>;
 
-std::set<StockKey> Contributions(const CaseState& state) {
-  std::set<StockKey> keys;
+StockKeys Contributions(const CaseState& state) {
+  StockKeys keys;
   if (!state.open()) return keys;
-  keys.insert({metric::kStock, 0, 0});
-  if (state.has_contact_person) keys.insert({metric::kOneContact, 0, 0});
-  if (state.has_plan) keys.insert({metric::kHasPlan, 0, 0});
-  if (state.plan_covers_all_open_tracks()) keys.insert({metric::kCoversAll, 0, 0});
+  keys.push_back({metric::kStock, 0, 0});
+  if (state.has_contact_person) keys.push_back({metric::kOneContact, 0, 0});
+  if (state.has_plan) keys.push_back({metric::kHasPlan, 0, 0});
+  if (state.plan_covers_all_open_tracks()) keys.push_back({metric::kCoversAll, 0, 0});
   for (const auto& [track, track_state] : state.tracks) {
     if (!track_state.active) continue;
-    keys.insert({metric::kStock, track, 0});  // the track as a whole
-    keys.insert({metric::kStock, track, track_state.phase});
+    keys.push_back({metric::kStock, track, 0});  // the track as a whole
+    keys.push_back({metric::kStock, track, track_state.phase});
     if (state.risk_category == v1::RISK_CATEGORY_AOS) {
-      keys.insert({metric::kUrgent, track, track_state.phase});
+      keys.push_back({metric::kUrgent, track, track_state.phase});
     }
   }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
+}
+
+// Counts `delta` of a stock key in `area`, with its inflow or outflow.
+absl::Status AddStockChange(AggregateSink& sink, const AreaKey& area, const StockKey& key,
+                            int delta, int64_t day) {
+  HERSTEL_RETURN_IF_ERROR(sink.AddCount(key.metric, area, key.dim1, key.dim2, 0, day, delta));
+  if (key.metric != metric::kStock) return absl::OkStatus();
+  return sink.AddCount(delta > 0 ? metric::kInflow : metric::kOutflow, area, key.dim1, key.dim2,
+                       0, day, 1);
 }
 
 absl::Status Transition(AggregateSink& sink, const std::optional<CaseState>& before,
                         const CaseState& after, int64_t day) {
-  std::map<std::pair<AreaKey, StockKey>, int> change;
-  if (before.has_value()) {
-    for (const AreaKey& area : AreasOf(before->municipality, before->village)) {
-      for (const StockKey& key : Contributions(*before)) change[{area, key}] -= 1;
+  const StockKeys after_keys = Contributions(after);
+  const StockKeys before_keys = before.has_value() ? Contributions(*before) : StockKeys();
+  if (!before.has_value() || (before->municipality == after.municipality &&
+                              before->village == after.village)) {
+    // Same place: every area changes by the difference of the two key sets.
+    const std::vector<AreaKey> areas = AreasOf(after.municipality, after.village);
+    auto left = before_keys.begin();
+    auto entered = after_keys.begin();
+    while (left != before_keys.end() || entered != after_keys.end()) {
+      int delta = 0;
+      StockKey key;
+      if (entered == after_keys.end() || (left != before_keys.end() && *left < *entered)) {
+        key = *left++;
+        delta = -1;
+      } else if (left == before_keys.end() || *entered < *left) {
+        key = *entered++;
+        delta = 1;
+      } else {
+        ++left;
+        ++entered;
+        continue;
+      }
+      for (const AreaKey& area : areas) {
+        HERSTEL_RETURN_IF_ERROR(AddStockChange(sink, area, key, delta, day));
+      }
     }
+    return absl::OkStatus();
+  }
+  // Moved: the areas both places share (the region, maybe the
+  // municipality) see only the difference; the others lose or gain it all.
+  std::map<std::pair<AreaKey, StockKey>, int> change;
+  for (const AreaKey& area : AreasOf(before->municipality, before->village)) {
+    for (const StockKey& key : before_keys) change[{area, key}] -= 1;
   }
   for (const AreaKey& area : AreasOf(after.municipality, after.village)) {
-    for (const StockKey& key : Contributions(after)) change[{area, key}] += 1;
+    for (const StockKey& key : after_keys) change[{area, key}] += 1;
   }
   for (const auto& [where, delta] : change) {
     if (delta == 0) continue;
-    const auto& [area, key] = where;
-    HERSTEL_RETURN_IF_ERROR(sink.AddCount(key.metric, area, key.dim1, key.dim2, 0, day, delta));
-    if (key.metric == metric::kStock) {
-      HERSTEL_RETURN_IF_ERROR(sink.AddCount(delta > 0 ? metric::kInflow : metric::kOutflow, area,
-                                            key.dim1, key.dim2, 0, day, 1));
-    }
+    HERSTEL_RETURN_IF_ERROR(AddStockChange(sink, where.first, where.second, delta, day));
   }
   return absl::OkStatus();
 }

@@ -84,6 +84,10 @@ struct AreaKey {
   bool operator==(const AreaKey& other) const {
     return municipality == other.municipality && village == other.village;
   }
+  template <typename H>
+  friend H AbslHashValue(H hash, const AreaKey& area) {
+    return H::combine(std::move(hash), area.municipality, area.village);
+  }
 };
 
 // The rows a fact in (municipality, village) counts in.

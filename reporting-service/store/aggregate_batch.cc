@@ -88,14 +88,18 @@ std::string AreaCondition(const std::optional<AreaKey>& only, int first_paramete
 
 }  // namespace
 
+int AggregateBatch::AreaId(const AreaKey& area) {
+  auto [known, added] = area_ids_.try_emplace(area, static_cast<int>(areas_.size()));
+  if (added) areas_.push_back(area);
+  return known->second;
+}
+
 absl::Status AggregateBatch::AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
                                       int64_t dim2, int64_t dim3, int64_t day, int64_t delta) {
   CellKey cell{std::string(metric), dim1, dim2, dim3};
-  if (metric::IsStock(metric)) {
-    int64_t span = day / kStockSpanDays;
-    spans_[RowKey{area.municipality, area.village, span}][cell] += delta;
-  }
-  days_[RowKey{area.municipality, area.village, day}][std::move(cell)] += delta;
+  const int area_id = AreaId(area);
+  if (metric::IsStock(metric)) spans_[RowKey{area_id, day / kStockSpanDays}][cell] += delta;
+  days_[RowKey{area_id, day}][std::move(cell)] += delta;
   return absl::OkStatus();
 }
 
@@ -221,7 +225,9 @@ absl::Status AggregateBatch::Flush() {
 absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_view bucket,
                                        const Rows& rows) {
   for (const auto& [key, changes] : rows) {
-    const auto& [municipality, village, number] = key;
+    const auto& [area_id, number] = key;
+    const std::string& municipality = areas_[area_id].municipality;
+    const std::string& village = areas_[area_id].village;
     HERSTEL_ASSIGN_OR_RETURN(
         Statement query,
         tx_.Prepare(absl::StrCat("SELECT cells FROM ", table, " WHERE municipality = ? AND "

@@ -19,6 +19,8 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -62,10 +64,12 @@ class AggregateBatch : public AggregateSink {
   // A counter cell's identity within its row.
   using CellKey = std::tuple<std::string, int64_t, int64_t, int64_t>;
   using Cells = absl::flat_hash_map<CellKey, int64_t>;
-  // (municipality, village, day or span).
-  using RowKey = std::tuple<std::string, std::string, int64_t>;
+  // (area as numbered by AreaId, day or span).
+  using RowKey = std::pair<int, int64_t>;
   using Rows = absl::flat_hash_map<RowKey, Cells>;
 
+  // The number of `area` within this batch (areas_[number] is the area).
+  int AreaId(const AreaKey& area);
   // Adds `rows` into `table` (day_counters or stock_spans; `bucket` names
   // its day or span column).
   absl::Status MergeRows(absl::string_view table, absl::string_view bucket, const Rows& rows);
@@ -85,6 +89,8 @@ class AggregateBatch : public AggregateSink {
   absl::Status SaveChanged(StateCache<State>& cache);
 
   Transaction& tx_;
+  absl::flat_hash_map<AreaKey, int> area_ids_;
+  std::vector<AreaKey> areas_;
   Rows days_;
   Rows spans_;
   absl::flat_hash_set<std::tuple<std::string, std::string, std::string, int64_t, std::string>>
