@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -524,6 +525,16 @@ absl::Status ApplyEscalationEvent(const v1::Event& event, const At& at, Aggregat
 }
 
 }  // namespace
+
+int metric::IdOf(absl::string_view name) {
+  static const auto* ids = [] {
+    auto* map = new absl::flat_hash_map<absl::string_view, int>();
+    for (int id = 0; id < kCount; ++id) map->emplace(kAll[id], id);
+    return map;
+  }();
+  auto found = ids->find(name);
+  return found == ids->end() ? -1 : found->second;
+}
 
 bool metric::IsStock(absl::string_view name) {
   return name == kStock || name == kUrgent || name == kOneContact || name == kHasPlan ||

@@ -59,6 +59,19 @@ inline constexpr absl::string_view kDecisionWithinMandate = "dec_within";
 inline constexpr absl::string_view kDecisionEscalated = "dec_escalated";
 inline constexpr absl::string_view kLevelDecision = "dec_level";  // (level, outcome)
 
+// Every metric, in the order of their stored numbers (the store keeps a
+// metric as its index here: add new metrics at the end, never reorder).
+inline constexpr absl::string_view kAll[] = {
+    kStock,           kInflow,           kOutflow,           kUrgent,
+    kOneContact,      kHasPlan,          kCoversAll,         kHandover,
+    kLeadTime,        kInspectionRequested, kInspectionWait, kBottleneckRaised,
+    kBottleneckSolved, kBottleneckOpen,  kBottleneckSolveTime, kEscalationArrived,
+    kEscalationDecided, kEscalationWithinTerm, kEscalationMovedUp, kEscalationOpen,
+    kDecisionWithinMandate, kDecisionEscalated, kLevelDecision};
+inline constexpr int kCount = sizeof(kAll) / sizeof(kAll[0]);
+// The index of `name` in kAll; -1 when it is none of them.
+int IdOf(absl::string_view name);
+
 // Whether `name` counts a stock (a level that lasts: read as it stands at a
 // moment, the sum of every change before it) rather than happenings.
 bool IsStock(absl::string_view name);

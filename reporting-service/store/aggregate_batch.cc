@@ -57,11 +57,26 @@ store::StoredEscalation ToStored(const EscalationState& state) {
   return stored;
 }
 
-// Reads `sql` (columns municipality, village, day or span, cells) and visits
-// each cell that `keep` accepts; a span's day is its first day.
+// Numbers per stored counter in DayCounters.cells.
+constexpr int kCounterNumbers = 5;
+
+// Parses a stored row of `table` into `row`; `where` names it in the error.
+absl::Status ParseRow(absl::string_view bytes, absl::string_view table, const AreaKey& area,
+                      int64_t number, store::DayCounters& row) {
+  if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      row.cells_size() % kCounterNumbers != 0) {
+    return absl::DataLossError(absl::StrCat("stored ", table, " of '", area.municipality, "/",
+                                            area.village, "' ", number, " cannot be read"));
+  }
+  return absl::OkStatus();
+}
+
+// Reads `query` (columns municipality, village, day or span, cells) of
+// `table` and visits each counter that `keep` accepts; a span's day is its
+// first day.
 template <typename Keep>
-absl::Status VisitRows(Statement& query, int64_t days_per_bucket, Keep keep,
-                       CounterVisitor visit) {
+absl::Status VisitRows(Statement& query, absl::string_view table, int64_t days_per_bucket,
+                       Keep keep, CounterVisitor visit) {
   store::DayCounters row;
   AreaKey area;
   while (true) {
@@ -69,13 +84,13 @@ absl::Status VisitRows(Statement& query, int64_t days_per_bucket, Keep keep,
     if (!found) return absl::OkStatus();
     area.municipality = query.ColumnText(0);
     area.village = query.ColumnText(1);
-    int64_t day = query.ColumnInt(2) * days_per_bucket;
-    if (!row.ParseFromString(query.ColumnBlob(3))) {
-      return absl::DataLossError(absl::StrCat("stored counters of '", area.municipality, "/",
-                                              area.village, "' day ", day, " cannot be read"));
-    }
-    for (const store::CounterCell& cell : row.cells()) {
-      if (keep(cell)) visit(area, day, cell);
+    const int64_t number = query.ColumnInt(2);
+    HERSTEL_RETURN_IF_ERROR(ParseRow(query.ColumnBlob(3), table, area, number, row));
+    const int64_t day = number * days_per_bucket;
+    for (int at = 0; at < row.cells_size(); at += kCounterNumbers) {
+      const Counter counter{static_cast<int>(row.cells(at)), row.cells(at + 1),
+                            row.cells(at + 2), row.cells(at + 3), row.cells(at + 4)};
+      if (keep(counter)) visit(area, day, counter);
     }
   }
 }
@@ -96,7 +111,10 @@ int AggregateBatch::AreaId(const AreaKey& area) {
 
 absl::Status AggregateBatch::AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
                                       int64_t dim2, int64_t dim3, int64_t day, int64_t delta) {
-  CellKey cell{std::string(metric), dim1, dim2, dim3};
+  CellKey cell{metric::IdOf(metric), dim1, dim2, dim3};
+  if (std::get<0>(cell) < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("'", metric, "' is not a known metric"));
+  }
   const int area_id = AreaId(area);
   if (metric::IsStock(metric)) spans_[RowKey{area_id, day / kStockSpanDays}][cell] += delta;
   days_[RowKey{area_id, day}][std::move(cell)] += delta;
@@ -235,25 +253,21 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
     query.Bind(1, municipality).Bind(2, village).Bind(3, number);
     HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
     store::DayCounters row;
-    if (found && !row.ParseFromString(query.ColumnBlob(0))) {
-      return absl::DataLossError(absl::StrCat("stored ", table, " of '", municipality, "/",
-                                              village, "' ", bucket, " ", number,
-                                              " cannot be read"));
+    if (found) {
+      HERSTEL_RETURN_IF_ERROR(ParseRow(query.ColumnBlob(0), table, areas_[area_id], number, row));
     }
     Cells remaining = changes;
-    for (store::CounterCell& cell : *row.mutable_cells()) {
-      auto change = remaining.find(CellKey{cell.metric(), cell.dim1(), cell.dim2(), cell.dim3()});
+    google::protobuf::RepeatedField<int64_t>& cells = *row.mutable_cells();
+    for (int at = 0; at < cells.size(); at += kCounterNumbers) {
+      auto change = remaining.find(CellKey{static_cast<int>(cells[at]), cells[at + 1],
+                                           cells[at + 2], cells[at + 3]});
       if (change == remaining.end()) continue;
-      cell.set_value(cell.value() + change->second);
+      cells[at + 4] += change->second;
       remaining.erase(change);
     }
     for (const auto& [cell_key, delta] : remaining) {
-      store::CounterCell& cell = *row.add_cells();
-      cell.set_metric(std::get<0>(cell_key));
-      cell.set_dim1(std::get<1>(cell_key));
-      cell.set_dim2(std::get<2>(cell_key));
-      cell.set_dim3(std::get<3>(cell_key));
-      cell.set_value(delta);
+      const auto& [metric_id, dim1, dim2, dim3] = cell_key;
+      for (int64_t value : {int64_t{metric_id}, dim1, dim2, dim3, delta}) cells.Add(value);
     }
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
@@ -315,7 +329,7 @@ absl::Status VisitDays(Transaction& tx, int64_t from_day, int64_t to_day,
                               AreaCondition(only, 3))));
   query.Bind(1, from_day).Bind(2, to_day);
   if (only.has_value()) query.Bind(3, only->municipality).Bind(4, only->village);
-  return VisitRows(query, 1, keep, visit);
+  return VisitRows(query, "day_counters", 1, keep, visit);
 }
 
 }  // namespace
@@ -323,7 +337,7 @@ absl::Status VisitDays(Transaction& tx, int64_t from_day, int64_t to_day,
 absl::Status ReadDayCounters(Transaction& tx, int64_t from_day, int64_t to_day,
                              const std::optional<AreaKey>& only, CounterVisitor visit) {
   return VisitDays(
-      tx, from_day, to_day, only, [](const store::CounterCell&) { return true; }, visit);
+      tx, from_day, to_day, only, [](const Counter&) { return true; }, visit);
 }
 
 absl::Status ReadStockChangesBefore(Transaction& tx, int64_t day,
@@ -337,10 +351,14 @@ absl::Status ReadStockChangesBefore(Transaction& tx, int64_t day,
   spans.Bind(1, span);
   if (only.has_value()) spans.Bind(2, only->municipality).Bind(3, only->village);
   HERSTEL_RETURN_IF_ERROR(VisitRows(
-      spans, kStockSpanDays, [](const store::CounterCell&) { return true; }, visit));
+      spans, "stock_spans", kStockSpanDays, [](const Counter&) { return true; }, visit));
   return VisitDays(
       tx, span * kStockSpanDays, day, only,
-      [](const store::CounterCell& cell) { return metric::IsStock(cell.metric()); }, visit);
+      [](const Counter& counter) {
+        return counter.metric >= 0 && counter.metric < metric::kCount &&
+               metric::IsStock(metric::kAll[counter.metric]);
+      },
+      visit);
 }
 
 }  // namespace herstel::reporting

@@ -61,8 +61,8 @@ class AggregateBatch : public AggregateSink {
   absl::Status Flush();
 
  private:
-  // A counter cell's identity within its row.
-  using CellKey = std::tuple<std::string, int64_t, int64_t, int64_t>;
+  // A counter cell's identity within its row: metric (metric::IdOf), dimensions.
+  using CellKey = std::tuple<int, int64_t, int64_t, int64_t>;
   using Cells = absl::flat_hash_map<CellKey, int64_t>;
   // (area as numbered by AreaId, day or span).
   using RowKey = std::pair<int, int64_t>;
@@ -99,10 +99,19 @@ class AggregateBatch : public AggregateSink {
   StateCache<EscalationState> escalations_;
 };
 
-// Calls `visit(area, day, cell)` for every counter cell stored for a day in
+// One stored counter: its metric (the index in metric::kAll) and value.
+struct Counter {
+  int metric;
+  int64_t dim1;
+  int64_t dim2;
+  int64_t dim3;
+  int64_t value;
+};
+
+// Calls `visit(area, day, counter)` for every counter stored for a day in
 // [from_day, to_day), only of `only` when set.
 using CounterVisitor =
-    absl::FunctionRef<void(const AreaKey& area, int64_t day, const store::CounterCell& cell)>;
+    absl::FunctionRef<void(const AreaKey& area, int64_t day, const Counter& counter)>;
 absl::Status ReadDayCounters(Transaction& tx, int64_t from_day, int64_t to_day,
                              const std::optional<AreaKey>& only, CounterVisitor visit);
 

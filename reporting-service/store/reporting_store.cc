@@ -79,6 +79,14 @@ CREATE TABLE stock_spans (
   PRIMARY KEY (municipality, village, span)) WITHOUT ROWID;
 DROP TABLE entity_states;
 CREATE TABLE entity_states (name TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
+)sql";
+
+// Empties everything derived only from the followed streams and resets
+// their cursors, so the followers rebuild it (after migrations 2 and 4).
+constexpr absl::string_view kRebuildFromStreams = R"sql(
+DELETE FROM day_counters;
+DELETE FROM stock_spans;
+DELETE FROM entity_states;
 DELETE FROM item_days;
 DELETE FROM due_items;
 DELETE FROM budget_lines;
@@ -109,32 +117,35 @@ struct MetricReading {
   Flow flow = Flow::kStock;
 };
 
-const std::unordered_map<std::string, MetricReading>& Readings() {
-  static const auto* readings = new std::unordered_map<std::string, MetricReading>{
-      {std::string(metric::kStock), {MetricUse::kWeeklyStock, Flow::kStock}},
-      {std::string(metric::kInflow), {MetricUse::kWeeklyFlow, Flow::kInflow}},
-      {std::string(metric::kOutflow), {MetricUse::kWeeklyFlow, Flow::kOutflow}},
-      {std::string(metric::kUrgent), {MetricUse::kEndStock}},
-      {std::string(metric::kOneContact), {MetricUse::kEndStock}},
-      {std::string(metric::kHasPlan), {MetricUse::kEndStock}},
-      {std::string(metric::kCoversAll), {MetricUse::kEndStock}},
-      {std::string(metric::kBottleneckOpen), {MetricUse::kEndStock}},
-      {std::string(metric::kEscalationOpen), {MetricUse::kEndStock}},
-      {std::string(metric::kHandover), {MetricUse::kPeriodCount}},
-      {std::string(metric::kInspectionRequested), {MetricUse::kPeriodCount}},
-      {std::string(metric::kBottleneckRaised), {MetricUse::kPeriodCount}},
-      {std::string(metric::kBottleneckSolved), {MetricUse::kPeriodCount}},
-      {std::string(metric::kEscalationArrived), {MetricUse::kPeriodCount}},
-      {std::string(metric::kEscalationDecided), {MetricUse::kPeriodCount}},
-      {std::string(metric::kEscalationWithinTerm), {MetricUse::kPeriodCount}},
-      {std::string(metric::kEscalationMovedUp), {MetricUse::kPeriodCount}},
-      {std::string(metric::kDecisionWithinMandate), {MetricUse::kPeriodCount}},
-      {std::string(metric::kDecisionEscalated), {MetricUse::kPeriodCount}},
-      {std::string(metric::kLevelDecision), {MetricUse::kPeriodCount}},
-      {std::string(metric::kLeadTime), {MetricUse::kHistogram}},
-      {std::string(metric::kInspectionWait), {MetricUse::kHistogram}},
-      {std::string(metric::kBottleneckSolveTime), {MetricUse::kHistogram}},
-  };
+// How each metric (by its number, metric::IdOf) is read into a period's
+// figures; nullopt for a metric a period does not read.
+const std::array<std::optional<MetricReading>, metric::kCount>& Readings() {
+  static const auto* readings = [] {
+    auto* by_id = new std::array<std::optional<MetricReading>, metric::kCount>();
+    auto set = [by_id](absl::string_view name, MetricReading reading) {
+      (*by_id)[metric::IdOf(name)] = reading;
+    };
+    set(metric::kStock, {MetricUse::kWeeklyStock, Flow::kStock});
+    set(metric::kInflow, {MetricUse::kWeeklyFlow, Flow::kInflow});
+    set(metric::kOutflow, {MetricUse::kWeeklyFlow, Flow::kOutflow});
+    for (absl::string_view name : {metric::kUrgent, metric::kOneContact, metric::kHasPlan,
+                                   metric::kCoversAll, metric::kBottleneckOpen,
+                                   metric::kEscalationOpen}) {
+      set(name, {MetricUse::kEndStock});
+    }
+    for (absl::string_view name :
+         {metric::kHandover, metric::kInspectionRequested, metric::kBottleneckRaised,
+          metric::kBottleneckSolved, metric::kEscalationArrived, metric::kEscalationDecided,
+          metric::kEscalationWithinTerm, metric::kEscalationMovedUp,
+          metric::kDecisionWithinMandate, metric::kDecisionEscalated, metric::kLevelDecision}) {
+      set(name, {MetricUse::kPeriodCount});
+    }
+    for (absl::string_view name :
+         {metric::kLeadTime, metric::kInspectionWait, metric::kBottleneckSolveTime}) {
+      set(name, {MetricUse::kHistogram});
+    }
+    return by_id;
+  }();
   return *readings;
 }
 
@@ -197,20 +208,26 @@ absl::Status LoadCounters(Transaction& tx, PeriodFigures& figures,
   };
   AreaKey key;
   AreaFigures* area = nullptr;
-  auto add = [&](const AreaKey& where, int64_t day, const store::CounterCell& counter) {
-    auto reading = Readings().find(counter.metric());
-    if (reading == Readings().end()) return;
+  int64_t week_of_day = -1;  // the day `week` was computed for
+  int week = 0;
+  auto add = [&](const AreaKey& where, int64_t day, const Counter& counter) {
+    if (counter.metric < 0 || counter.metric >= metric::kCount) return;
+    const std::optional<MetricReading>& reading = Readings()[counter.metric];
+    if (!reading.has_value()) return;
     if (area == nullptr || !(where == key)) {
       key = where;
       area = &area_of(key);
     }
-    const std::string& name = counter.metric();
-    const int64_t dim1 = counter.dim1();
-    const int64_t dim2 = counter.dim2();
-    const int64_t value = counter.value();
+    const absl::string_view name = metric::kAll[counter.metric];
+    const int64_t dim1 = counter.dim1;
+    const int64_t dim2 = counter.dim2;
+    const int64_t value = counter.value;
     bool in_period = day >= start;
-    int week = static_cast<int>((WeekStartDay(std::max(day, start)) - first_week) / 7);
-    switch (reading->second.use) {
+    if (day != week_of_day) {
+      week = static_cast<int>((WeekStartDay(std::max(day, start)) - first_week) / 7);
+      week_of_day = day;
+    }
+    switch (reading->use) {
       case MetricUse::kWeeklyStock:
         if (!InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
         if (in_period) {
@@ -221,7 +238,7 @@ absl::Status LoadCounters(Transaction& tx, PeriodFigures& figures,
         break;
       case MetricUse::kWeeklyFlow:
         if (!in_period || !InRange(dim1, kTracks) || !InRange(dim2, kPhases)) break;
-        area->cells[layout.Weekly(reading->second.flow, week, dim1, dim2)] += value;
+        area->cells[layout.Weekly(reading->flow, week, dim1, dim2)] += value;
         break;
       case MetricUse::kEndStock: {
         int cell = CellOf(layout, name, dim1, dim2);
@@ -236,7 +253,7 @@ absl::Status LoadCounters(Transaction& tx, PeriodFigures& figures,
       case MetricUse::kHistogram: {
         int histogram = HistogramKeyOf(name, dim1, dim2);
         if (in_period && histogram >= 0) {
-          area->durations[histogram][static_cast<int>(counter.dim3())] += value;
+          area->durations[histogram][static_cast<int>(counter.dim3)] += value;
         }
         break;
       }
@@ -409,12 +426,18 @@ constexpr absl::string_view kAlertColumns =
 }  // namespace
 
 const MigrationSet& ReportingMigrations() {
+  static const std::string* day_rows = new std::string(absl::StrCat(kDayRowsSchema,
+                                                                     kRebuildFromStreams));
   static const MigrationSet* migrations =
       new MigrationSet{"reporting-service",
                        {{1, "aggregates, alerts, reports, settings", kSchema},
                         {2, "counters per area and day, rebuilt from the streams",
-                         kDayRowsSchema},
-                        {3, "public suppression patterns per period", kPublishedPatternsSchema}}};
+                         *day_rows},
+                        {3, "public suppression patterns per period", kPublishedPatternsSchema},
+                        // Counters as numbers (metric::kAll's index, not the name);
+                        // alerts, reports, settings and stored patterns are kept.
+                        {4, "counters as numbers, rebuilt from the streams",
+                         kRebuildFromStreams}}};
   return *migrations;
 }
 
@@ -613,16 +636,17 @@ absl::StatusOr<int> EvaluateBacklogs(Transaction& tx, absl::Time now, int32_t ba
       entry.alert_id = query.ColumnInt(9);
     }
   }
+  const int stock = metric::IdOf(metric::kStock);
   HERSTEL_RETURN_IF_ERROR(ReadDayCounters(
       tx, evaluated_through + 7, last_complete_week + 7, std::nullopt,
-      [&](const AreaKey& area, int64_t day, const store::CounterCell& cell) {
-        if (cell.metric() != metric::kStock || area.municipality.empty() || cell.dim1() <= 0 ||
-            cell.dim2() <= 0) {
+      [&](const AreaKey& area, int64_t day, const Counter& counter) {
+        if (counter.metric != stock || area.municipality.empty() || counter.dim1 <= 0 ||
+            counter.dim2 <= 0) {
           return;
         }
-        Series& entry = series[{area.municipality, area.village, static_cast<int>(cell.dim1()),
-                                static_cast<int>(cell.dim2())}];
-        entry.deltas[WeekStartDay(day)] += cell.value();
+        Series& entry = series[{area.municipality, area.village, static_cast<int>(counter.dim1),
+                                static_cast<int>(counter.dim2)}];
+        entry.deltas[WeekStartDay(day)] += counter.value;
       }));
   int changes = 0;
   for (auto& [key, entry] : series) {

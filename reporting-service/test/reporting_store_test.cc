@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "domain/publication.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -267,6 +268,58 @@ TEST_P(ReportingStoreTest, OnlyTheMostRecentlySavedPatternsAreKept) {
   }),
               IsOk());
   EXPECT_EQ(newest, pattern);
+}
+
+TEST_P(ReportingStoreTest, UpgradingToNumberedCountersRebuildsWhatTheStreamsGaveAndKeepsTheRest) {
+  absl::StatusOr<std::string> location =
+      ::herstel::testing::FreshStoreLocation(GetParam(), directory_, "upgraded");
+  ASSERT_THAT(location, IsOk());
+  MigrationSet before_numbers = ReportingMigrations();
+  before_numbers.migrations.resize(3);
+  const DayPeriod year{20089, 20454};
+  const std::vector<CellSuppression> pattern = {CellSuppression::kNone, CellSuppression::kPrimary};
+  {
+    absl::StatusOr<std::unique_ptr<Store>> old = Store::Open(*location, before_numbers);
+    ASSERT_THAT(old, IsOk());
+    ASSERT_THAT((*old)->Write([&](Transaction& tx) -> absl::Status {
+      HERSTEL_RETURN_IF_ERROR(tx.Execute(
+          "INSERT INTO day_counters (municipality, village, day, cells) VALUES ('', '', 20100, "
+          "'old'); INSERT INTO entity_states (name, state) VALUES ('cases/1', 'old')"));
+      HERSTEL_RETURN_IF_ERROR(SaveCursor(tx, "case-service", 42));
+      v1::ReportingSettings settings;
+      settings.set_suppression_threshold(12);
+      HERSTEL_RETURN_IF_ERROR(SaveSettings(tx, settings));
+      v1::AnnualReport report;
+      report.set_name("annual-reports/2025");
+      report.set_year(2025);
+      report.set_revision(1);
+      HERSTEL_RETURN_IF_ERROR(SaveAnnualReport(tx, report));
+      return SaveSuppressionPattern(tx, year, 12, "digest", pattern, absl::Now());
+    }),
+                IsOk());
+  }
+  absl::StatusOr<std::unique_ptr<Store>> upgraded = Store::Open(*location, ReportingMigrations());
+  ASSERT_THAT(upgraded, IsOk());
+  ASSERT_THAT((*upgraded)->Read([&](Transaction& tx) -> absl::Status {
+    for (const char* table : {"day_counters", "entity_states"}) {
+      HERSTEL_ASSIGN_OR_RETURN(Statement count,
+                               tx.Prepare(absl::StrCat("SELECT COUNT(*) FROM ", table)));
+      HERSTEL_ASSIGN_OR_RETURN(bool found, count.Step());
+      EXPECT_TRUE(found);
+      EXPECT_EQ(count.ColumnInt(0), 0) << table;
+    }
+    HERSTEL_ASSIGN_OR_RETURN(int64_t cursor, LoadCursor(tx, "case-service"));
+    EXPECT_EQ(cursor, 0);  // followed again from the start
+    HERSTEL_ASSIGN_OR_RETURN(v1::ReportingSettings settings, LoadSettings(tx));
+    EXPECT_EQ(settings.suppression_threshold(), 12);
+    HERSTEL_ASSIGN_OR_RETURN(std::optional<v1::AnnualReport> report, LoadAnnualReport(tx, 2025));
+    EXPECT_TRUE(report.has_value());
+    HERSTEL_ASSIGN_OR_RETURN(std::optional<std::vector<CellSuppression>> kept,
+                             LoadSuppressionPattern(tx, year, 12, "digest"));
+    EXPECT_EQ(kept, pattern);
+    return absl::OkStatus();
+  }),
+              IsOk());
 }
 
 TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
