@@ -99,15 +99,16 @@ bool EventFollower::ApplyWithCursor(const std::vector<v1::Event>& batch) {
 
 bool EventFollower::FollowStream(grpc::ClientReaderInterface<v1::Event>& stream,
                                  grpc::ClientContext& context, bool& received) {
-  // Events received but not applied yet; at most `capacity` wait, so memory
-  // stays bounded however far behind the follower is.
+  // Events received but not applied yet; at most `capacity` wait (the next
+  // batch and one more), so memory stays bounded however far behind the
+  // follower is.
   struct Inbox {
     absl::Mutex mutex;
     std::deque<v1::Event> events ABSL_GUARDED_BY(mutex);
     bool ended ABSL_GUARDED_BY(mutex) = false;
     bool abandoned ABSL_GUARDED_BY(mutex) = false;
   } inbox;
-  const size_t capacity = 4 * max_batch_;
+  const size_t capacity = 2 * max_batch_;
   std::thread reader([&] {
     v1::Event event;
     while (stream.Read(&event)) {

@@ -29,8 +29,12 @@ const MigrationSet& ReportingMigrations();
 inline constexpr const char* kSources[] = {"case-service", "mandate-service",
                                            "escalation-service"};
 
-// How many queued events of a source the followers apply in one transaction.
-inline constexpr int kFollowerBatch = 2000;
+// How many queued events of a source the followers apply in one transaction
+// (a rebuild or catch-up; a live event goes at once). Larger batches write
+// each day's counter rows and the touched state pages once for more events
+// (at 1.2 M events: 2,000 -> 24, 10,000 -> 16.5, 30,000 -> 14 µs of CPU per
+// event), and hold the store's write lock longer (about 0.3 s at 20,000).
+inline constexpr int kFollowerBatch = 20000;
 
 // Applies `events` of `source` (consecutive, ascending) inside `tx` (the
 // follower's transaction, which also stores the cursor) and records the
