@@ -29,7 +29,7 @@ namespace {
 // Part of every SuppressionDigest: raise it when a change to the solver can
 // change the pattern it finds for the same figures, so patterns stored by
 // an older solver are solved again.
-constexpr int64_t kSuppressionSolverVersion = 1;
+constexpr int64_t kSuppressionSolverVersion = 2;
 
 using Terms = std::vector<SuppressionProblem::Term>;
 

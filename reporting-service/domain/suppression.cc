@@ -18,6 +18,9 @@ void ShapeSecondary(DerivedRange& range, int64_t threshold) {
   if (range.high > 0 && range.high < threshold) range.high = 0;
 }
 
+// Cells hidden to protect one exposed cell before it is given up on.
+constexpr uint8_t kMaxProtectionAttempts = 4;
+
 }  // namespace
 
 int SuppressionProblem::AddCell(int64_t value) {
@@ -370,6 +373,7 @@ std::vector<CellSuppression> SuppressionProblem::Solve(
   // a fresh one's: the pattern is only final once a round deriving every
   // group finds nothing exposed.
   std::vector<DerivedRange> ranges(values_.size());
+  std::vector<uint8_t> attempts(values_.size(), 0);  // cells hidden for each exposed cell
   std::vector<bool> changed;
   bool derive_all = true;
   for (size_t round = 0; round <= values_.size(); ++round) {
@@ -378,25 +382,24 @@ std::vector<CellSuppression> SuppressionProblem::Solve(
     derive_all = false;
     changed.assign(values_.size(), false);
     const std::vector<int> nearest = NearestShownCells(pattern);
-    std::vector<bool> relation_touched(relations_.size(), false);
     bool exposed_any = false;
     bool hid_any = false;
     for (size_t cell = 0; cell < values_.size(); ++cell) {
       if (pattern[cell] == CellSuppression::kNone || !ranges[cell].exact()) continue;
       exposed_any = true;
-      // One fix per neighbourhood per round; the next round re-derives.
-      bool touched = false;
-      for (int relation : relations_of_cell_[cell]) touched |= relation_touched[relation];
-      if (touched) continue;
-      // `nearest` is as of the round's start: a cell hidden earlier in this
-      // round already protects this one as far as this round can tell.
+      // `nearest` is as of the round's start: exposed cells that share it
+      // hide it once, and the next round re-derives. A cell that is still
+      // pinned after kMaxProtectionAttempts cells were hidden for it is
+      // given up on (hiding more around it did not help), so the rounds end.
       int chosen = nearest[cell];
-      if (chosen < 0) continue;
+      if (chosen < 0 || pattern[chosen] != CellSuppression::kNone ||
+          attempts[cell] >= kMaxProtectionAttempts) {
+        continue;
+      }
+      ++attempts[cell];
       pattern[chosen] = CellSuppression::kSecondary;
       changed[chosen] = true;
       hid_any = true;
-      for (int relation : relations_of_cell_[cell]) relation_touched[relation] = true;
-      for (int relation : relations_of_cell_[chosen]) relation_touched[relation] = true;
     }
     if (!exposed_any && !derived_all) {
       derive_all = true;

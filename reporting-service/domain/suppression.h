@@ -11,7 +11,9 @@
 // elimination, then interval reasoning knowing that a primary cell lies in
 // [1, threshold-1] and a secondary one in {0} ∪ [threshold, ∞)) and hides
 // further cells, smallest non-zero first, until no hidden cell can be
-// pinned to a single value, or nothing shown and non-zero is left to hide. The result depends
+// pinned to a single value, or nothing shown and non-zero is left to hide,
+// or four cells were hidden for a pinned cell in vain (then it stays pinned:
+// the rounds end on tables of millions of cells). The result depends
 // only on the cells and relations, so every answer built from the same
 // figures hides the same cells. Below a threshold of 5, a group made only of
 // small cells (1 + 1 = 2 with threshold 3) is pinned by the ranges alone; no
