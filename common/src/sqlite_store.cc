@@ -119,8 +119,6 @@ class SqliteConnection : public TransactionBackend {
   std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
 };
 
-// Of every connection's file, this much is read through a memory mapping.
-constexpr int64_t kMappedBytes = int64_t{4} << 30;
 // Pages the writer keeps between transactions (KiB): the pages a batch of
 // writes reads and changes stay at hand instead of being read again.
 constexpr int64_t kWriterCacheKib = 64 * 1024;
@@ -135,12 +133,7 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> OpenConnection(const std::stri
     return status;
   }
   sqlite3_busy_timeout(db, 5000);
-  auto connection = std::make_unique<SqliteConnection>(db);
-  // Reads map the file instead of copying each page in with a system call;
-  // the mapping is the kernel's page cache, not memory of ours.
-  HERSTEL_RETURN_IF_ERROR(
-      connection->Execute(absl::StrCat("PRAGMA mmap_size=", kMappedBytes, ";")));
-  return connection;
+  return std::make_unique<SqliteConnection>(db);
 }
 
 class SqliteStore : public Store {

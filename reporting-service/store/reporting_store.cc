@@ -96,6 +96,12 @@ DELETE FROM consumer_cursors WHERE source IN ('case-service', 'mandate-service',
   'escalation-service');
 )sql";
 
+// Alerts active at a moment are found by when they were cleared (or not
+// yet): most alerts of a long history were cleared long before.
+constexpr absl::string_view kAlertsByClearSchema = R"sql(
+CREATE INDEX backlog_alerts_by_clear ON backlog_alerts (clear_micros, municipality, village);
+)sql";
+
 // Public suppression patterns, so a period whose figures did not change is
 // not solved again (after a restart either).
 constexpr absl::string_view kPublishedPatternsSchema = R"sql(
@@ -380,9 +386,9 @@ absl::Status LoadBudgetLines(Transaction& tx, PeriodFigures& figures) {
 absl::Status LoadActiveAlertCounts(Transaction& tx, PeriodFigures& figures) {
   HERSTEL_ASSIGN_OR_RETURN(
       Statement query,
-      tx.Prepare("SELECT municipality, village, COUNT(*) FROM backlog_alerts WHERE raise_micros "
-                 "< ?1 AND (clear_micros IS NULL OR clear_micros >= ?1) GROUP BY municipality, "
-                 "village"));
+      tx.Prepare("SELECT municipality, village, COUNT(*) FROM backlog_alerts INDEXED BY "
+                 "backlog_alerts_by_clear WHERE raise_micros < ?1 AND (clear_micros IS NULL OR "
+                 "clear_micros >= ?1) GROUP BY municipality, village"));
   query.Bind(1, absl::ToUnixMicros(DayStart(figures.period.end_day)));
   while (true) {
     HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
@@ -437,7 +443,8 @@ const MigrationSet& ReportingMigrations() {
                         // Counters as numbers (metric::kAll's index, not the name);
                         // alerts, reports, settings and stored patterns are kept.
                         {4, "counters as numbers, rebuilt from the streams",
-                         kRebuildFromStreams}}};
+                         kRebuildFromStreams},
+                        {5, "alerts by when they were cleared", kAlertsByClearSchema}}};
   return *migrations;
 }
 
@@ -571,8 +578,8 @@ absl::StatusOr<std::vector<v1::BacklogAlert>> ActiveBacklogAlerts(Transaction& t
                                                                   absl::Time at) {
   std::string sql = absl::StrCat(
       "SELECT ", kAlertColumns,
-      " FROM backlog_alerts WHERE raise_micros < ?1 AND (clear_micros IS NULL OR clear_micros "
-      ">= ?1)");
+      " FROM backlog_alerts INDEXED BY backlog_alerts_by_clear WHERE raise_micros < ?1 AND "
+      "(clear_micros IS NULL OR clear_micros >= ?1)");
   if (!area.municipality.empty()) absl::StrAppend(&sql, " AND municipality = ?2");
   if (!area.village.empty()) absl::StrAppend(&sql, " AND village = ?3");
   absl::StrAppend(&sql, " ORDER BY raise_micros DESC, id DESC LIMIT 1000");
