@@ -1,6 +1,7 @@
 #include "reporting_grpc_service.h"
 
 #include <algorithm>
+#include <future>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -283,11 +284,20 @@ absl::StatusOr<ReportingGrpcService::Answers> ReportingGrpcService::Answer(
     return absl::OkStatus();
   }));
   const int64_t threshold = answers.settings.suppression_threshold();
-  HERSTEL_ASSIGN_OR_RETURN(answers.current, (published_.*publication)({period, threshold}, cursors));
+  // The period before is read (and solved when it must be) at the same time,
+  // on the other core.
+  std::future<absl::StatusOr<PublishedPeriod>> before;
   if (previous.has_value()) {
-    HERSTEL_ASSIGN_OR_RETURN(answers.previous,
-                             (published_.*publication)({*previous, threshold}, cursors));
+    before = std::async(std::launch::async, [&] {
+      return (published_.*publication)({*previous, threshold}, cursors);
+    });
   }
+  absl::StatusOr<PublishedPeriod> current =
+      (published_.*publication)({period, threshold}, cursors);
+  if (previous.has_value()) {
+    HERSTEL_ASSIGN_OR_RETURN(answers.previous, before.get());
+  }
+  HERSTEL_ASSIGN_OR_RETURN(answers.current, std::move(current));
   return answers;
 }
 
