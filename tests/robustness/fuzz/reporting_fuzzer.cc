@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         static auto* followers = new reporting::ReportingFollowers(
             store, key, {}, *registry, absl::Seconds(5));
         std::vector<std::unique_ptr<grpc::Service>> services;
-        services.push_back(std::make_unique<reporting::ReportingGrpcService>(store, key, *followers));
+        services.push_back(std::make_unique<reporting::ReportingGrpcService>(
+            store, key, *followers, *registry, absl::InfiniteDuration()));
         return services;
       },
       data, size);
