@@ -234,6 +234,13 @@ absl::StatusOr<PublishedPeriod> ReportingGrpcService::Publish(const PeriodKey& k
 }
 
 std::vector<PeriodKey> ReportingGrpcService::StandingPeriods() {
+  // While a source is catching up (a rebuild), every batch changes them.
+  absl::StatusOr<v1::FollowerStatus> following = followers_.Status();
+  if (following.ok()) {
+    for (const v1::ReportingSourceStatus& source : following->sources()) {
+      if (source.lag_events() > kFollowerBatch) return {};
+    }
+  }
   absl::StatusOr<v1::ReportingSettings> settings = v1::ReportingSettings();
   absl::Status read = store_.Read([&](Transaction& tx) -> absl::Status {
     settings = LoadSettings(tx);

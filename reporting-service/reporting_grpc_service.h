@@ -75,6 +75,7 @@ class ReportingGrpcService : public WithWatchEvents<v1::ReportingService::Servic
   // Kept published in the background: this year to date and the same days a
   // year before (the monitor and the three questions when no period is
   // named), and last year and the year before (the next yearly report).
+  // None while a source is more than a batch behind (a rebuild).
   std::vector<PeriodKey> StandingPeriods();
   absl::StatusOr<std::string> CurrentCursors();
   // The settings now and the last publications of `period` (and of the
