@@ -66,7 +66,6 @@ AreaKey ValidateScope(const v1::MonitorScope& scope, absl::string_view field,
   return area;
 }
 
-// The period asked for: [start, end) with the defaults of the proto.
 // Where the monitor's period starts when a caller names only its end (or
 // nothing: then it ends now): the start of the year `end` falls in.
 absl::Time YearToDateStart(absl::Time end) {
@@ -78,6 +77,7 @@ DayPeriod ReportYear(int32_t year) {
   return {DayNumber(YearStart(year)), DayNumber(YearStart(year + 1))};
 }
 
+// The period asked for: [start, end) with the defaults of the proto.
 DayPeriod ResolvePeriod(const google::protobuf::Timestamp* start,
                         const google::protobuf::Timestamp* end, FieldViolations& violations) {
   absl::Time end_time = absl::Now();
@@ -181,6 +181,16 @@ absl::Status RequireRole(const Caller& caller, std::initializer_list<v1::Role> r
                      absl::StrCat("role '", RoleToken(caller.role), "' may not ", what));
 }
 
+// herstel_reporting_publications_total{suppression=`how`} in `registry`.
+prometheus::Counter& PublicationsCounter(prometheus::Registry& registry, absl::string_view how) {
+  return prometheus::BuildCounter()
+      .Name("herstel_reporting_publications_total")
+      .Help("Periods published, by whether the suppression was solved or its stored pattern "
+            "still fitted the figures")
+      .Register(registry)
+      .Add({{"suppression", std::string(how)}});
+}
+
 }  // namespace
 
 ReportingGrpcService::ReportingGrpcService(Store& store, const TokenKey& key,
@@ -189,16 +199,14 @@ ReportingGrpcService::ReportingGrpcService(Store& store, const TokenKey& key,
                                            absl::Duration standing_interval)
     : WithWatchEvents(store, key, std::string(kDomain)),
       followers_(followers),
-      publications_(prometheus::BuildCounter()
-                        .Name("herstel_reporting_publications_total")
-                        .Help("Periods published, by whether the suppression was solved or "
-                              "its stored pattern still fitted the figures")
-                        .Register(registry)),
-      solved_(publications_.Add({{"suppression", "solved"}})),
-      reused_(publications_.Add({{"suppression", "stored"}})),
+      solved_(PublicationsCounter(registry, "solved")),
+      reused_(PublicationsCounter(registry, "stored")),
       published_([this](const PeriodKey& period) { return Publish(period); }, kPublishedPeriods,
                  {[this] { return StandingPeriods(); },
-                  [this]() -> absl::StatusOr<std::string> { return CurrentCursors(); },
+                  [this]() -> absl::StatusOr<std::string> {
+                    HERSTEL_ASSIGN_OR_RETURN(SettingsAndCursors now, ReadSettingsAndCursors());
+                    return now.cursors;
+                  },
                   standing_interval}) {}
 
 absl::StatusOr<PublishedPeriod> ReportingGrpcService::Publish(const PeriodKey& key) {
@@ -233,6 +241,18 @@ absl::StatusOr<PublishedPeriod> ReportingGrpcService::Publish(const PeriodKey& k
   return published;
 }
 
+absl::StatusOr<ReportingGrpcService::SettingsAndCursors>
+ReportingGrpcService::ReadSettingsAndCursors() {
+  SettingsAndCursors now;
+  HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
+    HERSTEL_ASSIGN_OR_RETURN(now.settings, LoadSettings(tx));
+    HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
+    now.cursors = CursorsOf(progress);
+    return absl::OkStatus();
+  }));
+  return now;
+}
+
 std::vector<PeriodKey> ReportingGrpcService::StandingPeriods() {
   // While a source is catching up (a rebuild), every batch changes them.
   absl::StatusOr<v1::FollowerStatus> following = followers_.Status();
@@ -241,30 +261,16 @@ std::vector<PeriodKey> ReportingGrpcService::StandingPeriods() {
       if (source.lag_events() > kFollowerBatch) return {};
     }
   }
-  absl::StatusOr<v1::ReportingSettings> settings = v1::ReportingSettings();
-  absl::Status read = store_.Read([&](Transaction& tx) -> absl::Status {
-    settings = LoadSettings(tx);
-    return settings.status();
-  });
-  if (!read.ok()) return {};
-  const int64_t threshold = settings->suppression_threshold();
-  const absl::Time now = absl::Now();
-  const DayPeriod year_to_date = ToDayPeriod(YearToDateStart(now), now);
-  const int32_t last_year = YearOf(now) - 1;
+  absl::StatusOr<SettingsAndCursors> now = ReadSettingsAndCursors();
+  if (!now.ok()) return {};
+  const int64_t threshold = now->settings.suppression_threshold();
+  const absl::Time time = absl::Now();
+  const DayPeriod year_to_date = ToDayPeriod(YearToDateStart(time), time);
+  const int32_t last_year = YearOf(time) - 1;
   return {{year_to_date, threshold},
           {year_to_date.Previous(), threshold},
           {ReportYear(last_year), threshold},
           {ReportYear(last_year - 1), threshold}};
-}
-
-absl::StatusOr<std::string> ReportingGrpcService::CurrentCursors() {
-  std::string cursors;
-  HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-    HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
-    cursors = CursorsOf(progress);
-    return absl::OkStatus();
-  }));
-  return cursors;
 }
 
 absl::StatusOr<ReportingGrpcService::Answers> ReportingGrpcService::LatestAnswers(
@@ -283,13 +289,9 @@ absl::StatusOr<ReportingGrpcService::Answers> ReportingGrpcService::Answer(
     const DayPeriod& period, const std::optional<DayPeriod>& previous,
     PublishedPeriodOf publication) {
   Answers answers;
-  std::string cursors;
-  HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-    HERSTEL_ASSIGN_OR_RETURN(answers.settings, LoadSettings(tx));
-    HERSTEL_ASSIGN_OR_RETURN(std::vector<SourceProgress> progress, LoadSourceProgress(tx));
-    cursors = CursorsOf(progress);
-    return absl::OkStatus();
-  }));
+  HERSTEL_ASSIGN_OR_RETURN(SettingsAndCursors now, ReadSettingsAndCursors());
+  answers.settings = std::move(now.settings);
+  const std::string& cursors = now.cursors;
   const int64_t threshold = answers.settings.suppression_threshold();
   // The period before is read (and solved when it must be) at the same time,
   // on the other core.

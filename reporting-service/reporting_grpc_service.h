@@ -77,7 +77,13 @@ class ReportingGrpcService : public WithWatchEvents<v1::ReportingService::Servic
   // named), and last year and the year before (the next yearly report).
   // None while a source is more than a batch behind (a rebuild).
   std::vector<PeriodKey> StandingPeriods();
-  absl::StatusOr<std::string> CurrentCursors();
+  // The settings and the source cursors now (PublishedPeriod::cursors'
+  // form), read in one transaction.
+  struct SettingsAndCursors {
+    v1::ReportingSettings settings;
+    std::string cursors;
+  };
+  absl::StatusOr<SettingsAndCursors> ReadSettingsAndCursors();
   // The settings now and the last publications of `period` (and of the
   // period before it when `with_previous`), see PublishedPeriods::Latest.
   struct Answers {
@@ -95,7 +101,6 @@ class ReportingGrpcService : public WithWatchEvents<v1::ReportingService::Servic
                                  PublishedPeriodOf publication);
 
   ReportingFollowers& followers_;
-  prometheus::Family<prometheus::Counter>& publications_;
   prometheus::Counter& solved_;
   prometheus::Counter& reused_;
   PublishedPeriods published_;

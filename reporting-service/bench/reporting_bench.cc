@@ -419,7 +419,7 @@ absl::Status Run() {
     if (!solved->done.load()) {
       std::cout << Indent(absl::StrFormat(
                        "suppression solve NOT finished after %d s: GetMonitor and the yearly "
-                       "report (which solve the same, the report twice) are not measured\n",
+                       "report (which need it) are not measured\n",
                        absl::GetFlag(FLAGS_solve_deadline_seconds)))
                 << absl::StrFormat("end: peak RSS %.1f MiB, RSS %.1f MiB\n", PeakRssMib(),
                                    CurrentRssMib());

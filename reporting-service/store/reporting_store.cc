@@ -2,7 +2,6 @@
 
 #include <array>
 #include <map>
-#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
@@ -131,14 +130,14 @@ const std::array<std::optional<MetricReading>, metric::kCount>& Readings() {
     auto set = [by_id](absl::string_view name, MetricReading reading) {
       (*by_id)[metric::IdOf(name)] = reading;
     };
+    // Stocks are read as they stand at the period's end (metric::IsStock
+    // says which), all but the phase stock itself, which is read per week.
+    for (absl::string_view name : metric::kAll) {
+      if (metric::IsStock(name)) set(name, {MetricUse::kEndStock});
+    }
     set(metric::kStock, {MetricUse::kWeeklyStock, Flow::kStock});
     set(metric::kInflow, {MetricUse::kWeeklyFlow, Flow::kInflow});
     set(metric::kOutflow, {MetricUse::kWeeklyFlow, Flow::kOutflow});
-    for (absl::string_view name : {metric::kUrgent, metric::kOneContact, metric::kHasPlan,
-                                   metric::kCoversAll, metric::kBottleneckOpen,
-                                   metric::kEscalationOpen}) {
-      set(name, {MetricUse::kEndStock});
-    }
     for (absl::string_view name :
          {metric::kHandover, metric::kInspectionRequested, metric::kBottleneckRaised,
           metric::kBottleneckSolved, metric::kEscalationArrived, metric::kEscalationDecided,
@@ -753,22 +752,18 @@ absl::StatusOr<std::optional<std::vector<CellSuppression>>> LoadSuppressionPatte
   query.Bind(1, period.start_day).Bind(2, period.end_day).Bind(3, threshold);
   HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
   if (!found) return std::nullopt;
-  store::StoredPattern stored;
-  if (!stored.ParseFromString(query.ColumnBlob(0))) {
+  auto unreadable = [&](absl::string_view why) {
     return absl::DataLossError(absl::StrCat("the stored suppression pattern of days ",
-                                            period.start_day, "-", period.end_day,
-                                            " cannot be read"));
-  }
+                                            period.start_day, "-", period.end_day, " ", why));
+  };
+  store::StoredPattern stored;
+  if (!stored.ParseFromString(query.ColumnBlob(0))) return unreadable("cannot be read");
   if (stored.digest() != digest) return std::nullopt;
   std::vector<CellSuppression> pattern(stored.cells(), CellSuppression::kNone);
   uint64_t cell = 0;
   for (uint64_t entry : stored.hidden()) {
     cell += entry >> 1;
-    if (cell >= pattern.size()) {
-      return absl::DataLossError(absl::StrCat("the stored suppression pattern of days ",
-                                              period.start_day, "-", period.end_day,
-                                              " names a cell past its end"));
-    }
+    if (cell >= pattern.size()) return unreadable("names a cell past its end");
     pattern[cell] = (entry & 1) != 0 ? CellSuppression::kSecondary : CellSuppression::kPrimary;
   }
   return pattern;
