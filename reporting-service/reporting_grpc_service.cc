@@ -113,28 +113,18 @@ bool SeesExact(const Caller& caller, const AreaKey& area, bool public_view) {
   return caller.CoversMunicipality(area.municipality);
 }
 
-// An alert's stock figures: small ones hidden publicly, and a village's
-// hidden altogether (they equal weekly stocks that may be hidden as
-// secondary cells of the monitor).
-void RenderAlertFigures(v1::BacklogAlert& alert, bool exact, int64_t threshold) {
+// An alert's stock figures are a phase's weekly stocks, which are not
+// published (FigureLayout::IsPublic): shown to internal callers only.
+void RenderAlertFigures(v1::BacklogAlert& alert, bool exact) {
   for (v1::CountFigure* figure : {alert.mutable_stock_at_start(), alert.mutable_stock_now()}) {
-    int64_t value = figure->value();
-    v1::FigureSuppression suppression = v1::FIGURE_SUPPRESSION_NONE;
-    if (value > 0 && value < threshold) {
-      suppression = v1::FIGURE_SUPPRESSION_PRIMARY;
-    } else if (!alert.village().empty()) {
-      suppression = v1::FIGURE_SUPPRESSION_SECONDARY;
-    }
-    figure->set_suppression(suppression);
-    if (exact || suppression == v1::FIGURE_SUPPRESSION_NONE) {
-      figure->set_display(absl::StrCat(value));
+    figure->set_suppression(v1::FIGURE_SUPPRESSION_NOT_PUBLISHED);
+    if (exact) {
+      figure->set_display(absl::StrCat(figure->value()));
       continue;
     }
     figure->set_value(0);
     figure->set_suppressed(true);
-    figure->set_display(suppression == v1::FIGURE_SUPPRESSION_PRIMARY
-                            ? absl::StrCat("<", threshold)
-                            : std::string(kSecondaryDisplay));
+    figure->set_display(std::string(kSecondaryDisplay));
   }
 }
 
@@ -331,7 +321,6 @@ grpc::Status ReportingGrpcService::GetMonitor(grpc::ServerContext* context,
     HERSTEL_RETURN_IF_ERROR(violations.ToStatus());
     bool exact = SeesExact(caller, scope, request->public_view());
     HERSTEL_ASSIGN_OR_RETURN(Answers answers, LatestAnswers(period, /*with_previous=*/false));
-    const v1::ReportingSettings& settings = answers.settings;
     *response = RenderMonitor(*answers.current.publication, scope, exact, sections);
     *response->mutable_start_time() = ToTimestamp(DayStart(period.start_day));
     *response->mutable_end_time() = ToTimestamp(DayStart(period.end_day));
@@ -345,7 +334,7 @@ grpc::Status ReportingGrpcService::GetMonitor(grpc::ServerContext* context,
         return absl::OkStatus();
       }));
       for (v1::BacklogAlert& alert : alerts) {
-        RenderAlertFigures(alert, exact, settings.suppression_threshold());
+        RenderAlertFigures(alert, exact);
         *response->add_backlog_alerts() = std::move(alert);
       }
     }
@@ -477,9 +466,7 @@ grpc::Status ReportingGrpcService::ListBacklogAlerts(grpc::ServerContext* contex
     }
     query.limit = page_size + 1;
     std::vector<ListedAlert> alerts;
-    v1::ReportingSettings settings;
     HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-      HERSTEL_ASSIGN_OR_RETURN(settings, LoadSettings(tx));
       HERSTEL_ASSIGN_OR_RETURN(alerts, ::herstel::reporting::ListBacklogAlerts(tx, query));
       return absl::OkStatus();
     }));
@@ -487,8 +474,7 @@ grpc::Status ReportingGrpcService::ListBacklogAlerts(grpc::ServerContext* contex
          ++index) {
       v1::BacklogAlert alert = alerts[index].alert;
       RenderAlertFigures(alert,
-                         SeesExact(caller, {alert.municipality(), ""}, request->public_view()),
-                         settings.suppression_threshold());
+                         SeesExact(caller, {alert.municipality(), ""}, request->public_view()));
       *response->add_backlog_alerts() = std::move(alert);
     }
     if (alerts.size() > static_cast<size_t>(page_size)) {
@@ -506,9 +492,7 @@ grpc::Status ReportingGrpcService::GetBacklogAlert(grpc::ServerContext* context,
   return ServeAuthenticated(*context, key_, kDomain, [&](const Caller& caller) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(int64_t id, ParseName(request->name(), "backlog-alerts/", "name"));
     std::optional<v1::BacklogAlert> alert;
-    v1::ReportingSettings settings;
     HERSTEL_RETURN_IF_ERROR(store_.Read([&](Transaction& tx) -> absl::Status {
-      HERSTEL_ASSIGN_OR_RETURN(settings, LoadSettings(tx));
       HERSTEL_ASSIGN_OR_RETURN(alert, LoadBacklogAlert(tx, id));
       return absl::OkStatus();
     }));
@@ -517,8 +501,7 @@ grpc::Status ReportingGrpcService::GetBacklogAlert(grpc::ServerContext* context,
                          absl::StrCat(request->name(), " does not exist"));
     }
     RenderAlertFigures(*alert,
-                       SeesExact(caller, {alert->municipality(), ""}, request->public_view()),
-                       settings.suppression_threshold());
+                       SeesExact(caller, {alert->municipality(), ""}, request->public_view()));
     *response = std::move(*alert);
     return absl::OkStatus();
   });

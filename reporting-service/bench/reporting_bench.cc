@@ -429,6 +429,17 @@ absl::Status Run() {
     }
     std::cout << Indent(absl::StrFormat("suppression solve: %.1f ms\n",
                                         absl::ToDoubleMilliseconds(absl::Now() - solve_start)));
+    {
+      absl::Time audit_start = absl::Now();
+      std::vector<int> pinned = solved->publication->PinnedCells();
+      size_t hidden = 0;
+      for (CellSuppression suppression : solved->publication->pattern()) {
+        hidden += suppression != CellSuppression::kNone;
+      }
+      std::cout << Indent(absl::StrFormat(
+          "hidden cells a reader can still pin: %d of %d hidden (checked in %.1f ms)\n",
+          pinned.size(), hidden, absl::ToDoubleMilliseconds(absl::Now() - audit_start)));
+    }
     // Stored as the service stores it, so GetMonitor's first call and the
     // yearly report find it while the year's figures stay the same.
     HERSTEL_RETURN_IF_ERROR(store->Write([&](Transaction& tx) {

@@ -40,6 +40,15 @@ int FigureLayout::LeadTimeSample(int track, int phase) const {
 }
 int FigureLayout::SolveTimeSample(int category) const { return solve_samples_ + category; }
 
+bool FigureLayout::IsPublic(int cell) const {
+  if (cell >= urgent_) return true;  // past the weekly cells
+  const int phase = cell % kPhases;
+  const int track = cell / kPhases % kTracks;
+  const int week = cell / (kPhases * kTracks) % weeks_;
+  const bool stock = cell / (kPhases * kTracks * weeks_) == static_cast<int>(Flow::kStock);
+  return (track == 0 && phase == 0) || (stock && week == weeks_ - 1);
+}
+
 std::vector<int64_t> WeeksOf(const DayPeriod& period) {
   std::vector<int64_t> weeks;
   for (int64_t monday = WeekStartDay(period.start_day); monday < period.end_day; monday += 7) {

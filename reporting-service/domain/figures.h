@@ -81,6 +81,13 @@ class FigureLayout {
   int SolveTimeSample(int category) const;
   // Open cases at the end of the period (the last week's whole-case stock).
   int OpenCases() const { return Weekly(Flow::kStock, weeks_ - 1, 0, 0); }
+  // Whether the public rendering publishes `cell`: every cell except the
+  // weekly flows and stocks per track and phase, of which only the stock at
+  // the period's end is published. Per track and phase a week holds a few
+  // cases in most areas; chained week after week through the stocks, such
+  // small counts pin each other whatever else is hidden, so that detail is
+  // for internal callers only.
+  bool IsPublic(int cell) const;
 
  private:
   int weeks_;

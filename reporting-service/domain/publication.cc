@@ -29,31 +29,55 @@ namespace {
 // Part of every SuppressionDigest: raise it when a change to the solver can
 // change the pattern it finds for the same figures, so patterns stored by
 // an older solver are solved again.
-constexpr int64_t kSuppressionSolverVersion = 2;
+constexpr int64_t kSuppressionSolverVersion = 3;
 
 using Terms = std::vector<SuppressionProblem::Term>;
 
-// Relations inside one area whose first cell has id `base`.
-void AddAreaRelations(SuppressionProblem& problem, const FigureLayout& layout, int base) {
+// Adds the relations among published figures to a problem. The breakdown of
+// a total below the threshold (shown as "<10") is withheld: its parts are
+// at most the total, and enough small parts of a small total pin each
+// other (nine parts shown as "<10" of a total shown as "<10" are each 1),
+// whatever else is hidden. Whether a total is small is public, so
+// withholding its parts reveals nothing further.
+class RelationBuilder {
+ public:
+  // `withheld` (one entry per cell of `problem`) receives the withheld parts.
+  RelationBuilder(SuppressionProblem& problem, int64_t threshold,
+                  std::vector<CellSuppression>& withheld)
+      : problem_(problem), threshold_(threshold), withheld_(withheld) {}
+
+  void Relation(Terms terms) { problem_.AddRelation(std::move(terms)); }
+  // total == sum of parts, all counts.
+  void Breakdown(int total, const std::vector<int>& parts) {
+    if (!problem_.AddSum(total, parts)) return;
+    const int64_t value = problem_.value(total);
+    if (value <= 0 || value >= threshold_) return;
+    for (int part : parts) withheld_[part] = CellSuppression::kWithheld;
+  }
+
+ private:
+  SuppressionProblem& problem_;
+  int64_t threshold_;
+  std::vector<CellSuppression>& withheld_;
+};
+
+// Relations among the public cells (FigureLayout::IsPublic) of one area
+// whose first cell has id `base`.
+void AddAreaRelations(RelationBuilder& relations, const FigureLayout& layout, int base) {
   auto id = [&](int cell) { return base + cell; };
-  for (int week = 0; week < layout.weeks(); ++week) {
-    for (int track = 1; track < kTracks; ++track) {
-      std::vector<int> phases;
-      for (int phase = 1; phase < kPhases; ++phase) {
-        phases.push_back(id(layout.Weekly(Flow::kStock, week, track, phase)));
-      }
-      problem.AddSum(id(layout.Weekly(Flow::kStock, week, track, 0)), phases);
+  const int last_week = layout.weeks() - 1;
+  for (int track = 1; track < kTracks; ++track) {
+    std::vector<int> phases;
+    for (int phase = 1; phase < kPhases; ++phase) {
+      phases.push_back(id(layout.Weekly(Flow::kStock, last_week, track, phase)));
     }
-    if (week == 0) continue;
-    for (int track = 0; track < kTracks; ++track) {
-      for (int phase = 0; phase < kPhases; ++phase) {
-        if (track == 0 && phase != 0) continue;
-        problem.AddRelation(Terms{{id(layout.Weekly(Flow::kStock, week - 1, track, phase)), 1},
-                                  {id(layout.Weekly(Flow::kInflow, week, track, phase)), 1},
-                                  {id(layout.Weekly(Flow::kOutflow, week, track, phase)), -1},
-                                  {id(layout.Weekly(Flow::kStock, week, track, phase)), -1}});
-      }
-    }
+    relations.Breakdown(id(layout.Weekly(Flow::kStock, last_week, track, 0)), phases);
+  }
+  for (int week = 1; week < layout.weeks(); ++week) {
+    relations.Relation(Terms{{id(layout.Weekly(Flow::kStock, week - 1, 0, 0)), 1},
+                              {id(layout.Weekly(Flow::kInflow, week, 0, 0)), 1},
+                              {id(layout.Weekly(Flow::kOutflow, week, 0, 0)), -1},
+                              {id(layout.Weekly(Flow::kStock, week, 0, 0)), -1}});
   }
   std::vector<int> opened;
   std::vector<int> closed;
@@ -61,16 +85,16 @@ void AddAreaRelations(SuppressionProblem& problem, const FigureLayout& layout, i
     opened.push_back(id(layout.Weekly(Flow::kInflow, week, 0, 0)));
     closed.push_back(id(layout.Weekly(Flow::kOutflow, week, 0, 0)));
   }
-  problem.AddSum(id(layout.Get(Scalar::kCasesOpened)), opened);
-  problem.AddSum(id(layout.Get(Scalar::kCasesClosed)), closed);
+  relations.Breakdown(id(layout.Get(Scalar::kCasesOpened)), opened);
+  relations.Breakdown(id(layout.Get(Scalar::kCasesClosed)), closed);
   int open = id(layout.OpenCases());
   for (auto [part, complement] :
        {std::pair{Scalar::kOneContactPerson, Scalar::kNotOneContactPerson},
         std::pair{Scalar::kHasPlan, Scalar::kNoPlan},
         std::pair{Scalar::kPlanCoversAll, Scalar::kPlanNotCoveringAll}}) {
-    problem.AddSum(open, {id(layout.Get(part)), id(layout.Get(complement))});
+    relations.Breakdown(open, {id(layout.Get(part)), id(layout.Get(complement))});
   }
-  problem.AddSum(id(layout.Get(Scalar::kDecisionsTotal)),
+  relations.Breakdown(id(layout.Get(Scalar::kDecisionsTotal)),
                  {id(layout.Get(Scalar::kDecisionsWithinMandate)),
                   id(layout.Get(Scalar::kDecisionsEscalated))});
   for (BottleneckCount count :
@@ -79,17 +103,17 @@ void AddAreaRelations(SuppressionProblem& problem, const FigureLayout& layout, i
     for (int category = 0; category < kCategories; ++category) {
       parts.push_back(id(layout.Bottleneck(count, category)));
     }
-    problem.AddSum(id(layout.Bottleneck(count, kCategories)), parts);
+    relations.Breakdown(id(layout.Bottleneck(count, kCategories)), parts);
   }
   for (int count = 0; count < kEscalationCounts; ++count) {
     std::vector<int> parts;
     for (int level = 0; level < kLevels; ++level) {
       parts.push_back(id(layout.Escalation(static_cast<EscalationCount>(count), level)));
     }
-    problem.AddSum(id(layout.Escalation(static_cast<EscalationCount>(count), kLevels)), parts);
+    relations.Breakdown(id(layout.Escalation(static_cast<EscalationCount>(count), kLevels)), parts);
   }
   for (int level = 0; level <= kLevels; ++level) {
-    problem.AddSum(id(layout.Escalation(EscalationCount::kDecided, level)),
+    relations.Breakdown(id(layout.Escalation(EscalationCount::kDecided, level)),
                    {id(layout.Escalation(EscalationCount::kWithinTerm, level)),
                     id(layout.Escalation(EscalationCount::kDecidedLate, level))});
   }
@@ -98,7 +122,7 @@ void AddAreaRelations(SuppressionProblem& problem, const FigureLayout& layout, i
     for (int outcome = 0; outcome < kOutcomes; ++outcome) {
       parts.push_back(id(layout.LevelDecision(level, outcome)));
     }
-    problem.AddSum(id(layout.LevelDecision(level, kOutcomes)), parts);
+    relations.Breakdown(id(layout.LevelDecision(level, kOutcomes)), parts);
   }
   std::vector<int> lead_samples;
   for (int track = 0; track < kTracks; ++track) {
@@ -106,16 +130,17 @@ void AddAreaRelations(SuppressionProblem& problem, const FigureLayout& layout, i
       lead_samples.push_back(id(layout.LeadTimeSample(track, phase)));
     }
   }
-  problem.AddSum(id(layout.Get(Scalar::kLeadTimeSampleAll)), lead_samples);
+  relations.Breakdown(id(layout.Get(Scalar::kLeadTimeSampleAll)), lead_samples);
   std::vector<int> solve_samples;
   for (int category = 0; category < kCategories; ++category) {
     solve_samples.push_back(id(layout.SolveTimeSample(category)));
   }
-  problem.AddSum(id(layout.SolveTimeSample(kCategories)), solve_samples);
+  relations.Breakdown(id(layout.SolveTimeSample(kCategories)), solve_samples);
 }
 
 std::string FormatCount(int64_t value) { return absl::StrCat(value); }
 
+// "<10" for a small count, "x" for any other hidden count.
 std::string HiddenDisplay(CellSuppression suppression, int64_t threshold) {
   return suppression == CellSuppression::kPrimary ? absl::StrCat("<", threshold)
                                                   : std::string(kSecondaryDisplay);
@@ -127,6 +152,8 @@ v1::FigureSuppression ToProto(CellSuppression suppression) {
       return v1::FIGURE_SUPPRESSION_PRIMARY;
     case CellSuppression::kSecondary:
       return v1::FIGURE_SUPPRESSION_SECONDARY;
+    case CellSuppression::kWithheld:
+      return v1::FIGURE_SUPPRESSION_NOT_PUBLISHED;
     case CellSuppression::kNone:
       break;
   }
@@ -197,11 +224,25 @@ absl::StatusOr<std::shared_ptr<const Publication>> Publication::FromPattern(
 Publication::Publication(std::shared_ptr<const PeriodFigures> figures, int64_t threshold)
     : figures_(std::move(figures)), layout_(figures_->layout()), threshold_(threshold) {
   NumberCells();
+  std::vector<std::vector<int>> parts;
+  std::vector<CellSuppression> withheld;
+  SuppressionProblem problem = Problem(&parts, withheld);
+  pattern_ = problem.SolveInParts(threshold_, parts, withheld);
+}
+
+SuppressionProblem Publication::Problem(std::vector<std::vector<int>>* parts,
+                                        std::vector<CellSuppression>& withheld) const {
+  // Cells that are not published take no part: they are added as zeros
+  // (never hidden, tied to nothing) so that cell ids stay the layout's.
   SuppressionProblem problem;
   for (const auto& [area, area_figures] : figures_->areas) {
-    for (int64_t value : area_figures.cells) problem.AddCell(value);
+    for (int cell = 0; cell < layout_.size(); ++cell) {
+      problem.AddCell(layout_.IsPublic(cell) ? area_figures.cells[cell] : 0);
+    }
   }
-  for (const auto& [area, base] : first_cell_) AddAreaRelations(problem, layout_, base);
+  withheld.assign(problem.cell_count(), CellSuppression::kNone);
+  RelationBuilder relations(problem, threshold_, withheld);
+  for (const auto& [area, base] : first_cell_) AddAreaRelations(relations, layout_, base);
   // The region over its municipalities, each municipality over its villages.
   std::map<std::string, std::vector<int>> villages_of;
   std::vector<int> municipalities;
@@ -216,34 +257,42 @@ Publication::Publication(std::shared_ptr<const PeriodFigures> figures, int64_t t
   auto add_hierarchy = [&](int parent, const std::vector<int>& children) {
     if (children.empty()) return;
     for (int cell = 0; cell < layout_.size(); ++cell) {
-      std::vector<int> parts;
-      parts.reserve(children.size());
-      for (int child : children) parts.push_back(child + cell);
-      problem.AddSum(parent + cell, parts);
+      if (!layout_.IsPublic(cell)) continue;
+      std::vector<int> cell_parts;
+      cell_parts.reserve(children.size());
+      for (int child : children) cell_parts.push_back(child + cell);
+      relations.Breakdown(parent + cell, cell_parts);
     }
-  };
-  // Solved in parts first: each municipality with its villages, and the
-  // region with its municipalities (see SuppressionProblem::SolveInParts).
-  std::vector<std::vector<int>> parts;
-  auto add_part = [&](int parent, const std::vector<int>& children) {
-    std::vector<int>& part = parts.emplace_back();
-    for (int base : children) {
-      for (int cell = 0; cell < layout_.size(); ++cell) part.push_back(base + cell);
+    // The parts to solve first (see SuppressionProblem::SolveInParts): each
+    // municipality with its villages, the region with its municipalities.
+    if (parts == nullptr) return;
+    std::vector<int>& part = parts->emplace_back();
+    for (int cell = 0; cell < layout_.size(); ++cell) {
+      if (!layout_.IsPublic(cell)) continue;
+      for (int base : children) part.push_back(base + cell);
+      part.push_back(parent + cell);
     }
-    for (int cell = 0; cell < layout_.size(); ++cell) part.push_back(parent + cell);
   };
   for (const auto& [municipality, villages] : villages_of) {
     auto parent = first_cell_.find(AreaKey{municipality, ""});
-    if (parent == first_cell_.end()) continue;
-    add_hierarchy(parent->second, villages);
-    add_part(parent->second, villages);
+    if (parent != first_cell_.end()) add_hierarchy(parent->second, villages);
   }
   auto region = first_cell_.find(AreaKey{});
-  if (region != first_cell_.end()) {
-    add_hierarchy(region->second, municipalities);
-    add_part(region->second, municipalities);
+  if (region != first_cell_.end()) add_hierarchy(region->second, municipalities);
+  return problem;
+}
+
+std::vector<int> Publication::PinnedCells() const {
+  std::vector<CellSuppression> withheld;
+  SuppressionProblem problem = Problem(nullptr, withheld);
+  std::vector<DerivedRange> ranges = problem.Derive(pattern_, threshold_);
+  std::vector<int> pinned;
+  for (size_t cell = 0; cell < ranges.size(); ++cell) {
+    if (Exposed(pattern_[cell], ranges[cell], problem.value(static_cast<int>(cell)))) {
+      pinned.push_back(static_cast<int>(cell));
+    }
   }
-  pattern_ = problem.SolveInParts(threshold_, parts);
+  return pinned;
 }
 
 int64_t Publication::Value(const AreaKey& area, int cell) const {
@@ -257,12 +306,16 @@ CellSuppression Publication::SuppressionOf(const AreaKey& area, int cell) const 
   return pattern_[found->second + cell];
 }
 
+CellSuppression Publication::PublicSuppression(const AreaKey& area, int cell) const {
+  return layout_.IsPublic(cell) ? SuppressionOf(area, cell) : CellSuppression::kWithheld;
+}
+
 v1::CountFigure Publication::Count(const AreaKey& area, int cell, bool exact) const {
   v1::CountFigure figure;
-  CellSuppression suppression = SuppressionOf(area, cell);
+  CellSuppression suppression = PublicSuppression(area, cell);
   figure.set_suppression(ToProto(suppression));
-  int64_t value = Value(area, cell);
   if (exact || suppression == CellSuppression::kNone) {
+    int64_t value = Value(area, cell);
     figure.set_value(value);
     figure.set_display(FormatCount(value));
   } else {
@@ -279,9 +332,8 @@ v1::ShareFigure Publication::Share(const AreaKey& area, int numerator, int denom
   *share.mutable_denominator() = Count(area, denominator, exact);
   CellSuppression worst = CellSuppression::kNone;
   for (int cell : {numerator, denominator, complement}) {
-    CellSuppression suppression = SuppressionOf(area, cell);
-    if (suppression == CellSuppression::kPrimary) worst = suppression;
-    if (suppression == CellSuppression::kSecondary && worst == CellSuppression::kNone) {
+    CellSuppression suppression = PublicSuppression(area, cell);
+    if (suppression == CellSuppression::kPrimary || worst == CellSuppression::kNone) {
       worst = suppression;
     }
   }
@@ -304,7 +356,7 @@ v1::DurationFigure Publication::Duration(const AreaKey& area, int histogram_key,
                                          double percent, bool exact) const {
   v1::DurationFigure figure;
   *figure.mutable_sample_size() = Count(area, sample_cell, exact);
-  CellSuppression suppression = SuppressionOf(area, sample_cell);
+  CellSuppression suppression = PublicSuppression(area, sample_cell);
   if (!exact && suppression != CellSuppression::kNone) {
     figure.set_suppressed(true);
     figure.set_display(HiddenDisplay(suppression, threshold_));
@@ -360,6 +412,8 @@ v1::Monitor RenderMonitor(const Publication& publication, const AreaKey& scope, 
       for (int track = 0; track < kTracks; ++track) {
         for (int phase = 0; phase < kPhases; ++phase) {
           if (track == 0 && phase != 0) continue;
+          // Weekly figures per track and phase are not published.
+          if (!exact && track != 0) continue;
           v1::MonitorWeeklyFlow* row = monitor.add_weekly_flows();
           row->set_iso_week(IsoWeekName(monday));
           *row->mutable_week_start_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(

@@ -1,4 +1,6 @@
-// Publishing a period's figures: the public suppression pattern over every
+// Publishing a period's figures: what is published at all (not the weekly
+// detail per track and phase, FigureLayout::IsPublic; not the breakdown of a
+// total below the threshold), the public suppression pattern over every
 // area at once (so a village, its municipality and the region can't be set
 // against each other; solved per municipality first, then checked and
 // completed over all areas together), and the rendering of the monitor and the indicators
@@ -19,9 +21,9 @@
 
 namespace herstel::reporting {
 
-// Text printed for a secondary-suppressed count. A secondary cell is not
-// small, so printing "<10" for it would be false; "x" is the statistical
-// offices' mark for "hidden to protect another figure".
+// Text printed for a secondary-suppressed count, and for detail that is not
+// published. A secondary cell is not small, so printing "<10" for it would
+// be false; "x" is the statistical offices' mark for "confidential".
 inline constexpr absl::string_view kSecondaryDisplay = "x";
 
 // What the public suppression of `figures` at `threshold` depends on, as a
@@ -46,7 +48,8 @@ class Publication {
   int64_t threshold() const { return threshold_; }
   bool HasArea(const AreaKey& area) const { return figures_->areas.count(area) > 0; }
 
-  // A count of `area`; `exact` shows the value even when the public rendering hides it.
+  // A count of `area`; `exact` shows the value even when the public rendering
+  // hides it or does not publish it (FigureLayout::IsPublic).
   v1::CountFigure Count(const AreaKey& area, int cell, bool exact) const;
   // numerator / denominator, hidden when either or the complement is hidden.
   v1::ShareFigure Share(const AreaKey& area, int numerator, int denominator, int complement,
@@ -58,12 +61,24 @@ class Publication {
   CellSuppression SuppressionOf(const AreaKey& area, int cell) const;
   // Every cell's suppression, areas in figures' order, each area's cells in layout order.
   const std::vector<CellSuppression>& pattern() const { return pattern_; }
+  // The hidden cells (ids into pattern()) that a reader holding every public
+  // figure and the relations between them can still pin to one value, by
+  // the solver's own derivation over the whole table. Empty when the
+  // pattern protects every hidden cell.
+  std::vector<int> PinnedCells() const;
 
  private:
   Publication(std::shared_ptr<const PeriodFigures> figures, int64_t threshold,
               std::vector<CellSuppression> pattern);
   // Numbers every area's cells one after another (first_cell_); returns the total.
   int NumberCells();
+  // Every cell and relation of the figures, and into `withheld` the cells
+  // withheld from the start (the breakdowns of small totals); with `parts`,
+  // also the parts to solve first.
+  SuppressionProblem Problem(std::vector<std::vector<int>>* parts,
+                             std::vector<CellSuppression>& withheld) const;
+  // SuppressionOf, and kWithheld for cells that are never published.
+  CellSuppression PublicSuppression(const AreaKey& area, int cell) const;
 
   int64_t Value(const AreaKey& area, int cell) const;
 

@@ -23,6 +23,10 @@ constexpr uint8_t kMaxProtectionAttempts = 4;
 
 }  // namespace
 
+bool Exposed(CellSuppression suppression, const DerivedRange& range, int64_t value) {
+  return suppression != CellSuppression::kNone && range.exact() && value > 0;
+}
+
 int SuppressionProblem::AddCell(int64_t value) {
   values_.push_back(value);
   relations_of_cell_.emplace_back();
@@ -90,6 +94,7 @@ void SuppressionProblem::DeriveGroups(const std::vector<CellSuppression>& patter
         if (dirty[root(static_cast<int>(cell))]) ranges[cell] = {1, threshold - 1};
         break;
       case CellSuppression::kSecondary:
+      case CellSuppression::kWithheld:
         if (dirty[root(static_cast<int>(cell))]) ranges[cell] = {0, kUnbounded};
         break;
     }
@@ -316,8 +321,9 @@ std::vector<CellSuppression> SuppressionProblem::Solve(int64_t threshold) const 
 }
 
 std::vector<CellSuppression> SuppressionProblem::SolveInParts(
-    int64_t threshold, const std::vector<std::vector<int>>& parts) const {
-  std::vector<CellSuppression> pattern(values_.size(), CellSuppression::kNone);
+    int64_t threshold, const std::vector<std::vector<int>>& parts,
+    const std::vector<CellSuppression>& start) const {
+  std::vector<CellSuppression> pattern = start;
   std::vector<int> local(values_.size(), -1);
   // Each pass hides at least one more cell or ends; bounded all the same,
   // since the whole table is solved afterwards anyway.
@@ -360,7 +366,9 @@ std::vector<CellSuppression> SuppressionProblem::Solve(
     int64_t threshold, const std::vector<CellSuppression>& start) const {
   std::vector<CellSuppression> pattern(values_.size(), CellSuppression::kNone);
   for (size_t cell = 0; cell < values_.size(); ++cell) {
-    if (values_[cell] > 0 && values_[cell] < threshold) {
+    if (start[cell] == CellSuppression::kWithheld) {
+      pattern[cell] = CellSuppression::kWithheld;
+    } else if (values_[cell] > 0 && values_[cell] < threshold) {
       pattern[cell] = CellSuppression::kPrimary;
     } else if (start[cell] != CellSuppression::kNone) {
       pattern[cell] = CellSuppression::kSecondary;
@@ -385,7 +393,7 @@ std::vector<CellSuppression> SuppressionProblem::Solve(
     bool exposed_any = false;
     bool hid_any = false;
     for (size_t cell = 0; cell < values_.size(); ++cell) {
-      if (pattern[cell] == CellSuppression::kNone || !ranges[cell].exact()) continue;
+      if (!Exposed(pattern[cell], ranges[cell], values_[cell])) continue;
       exposed_any = true;
       // `nearest` is as of the round's start: exposed cells that share it
       // hide it once, and the next round re-derives. A cell that is still

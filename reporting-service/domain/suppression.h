@@ -13,7 +13,11 @@
 // further cells, smallest non-zero first, until no hidden cell can be
 // pinned to a single value, or nothing shown and non-zero is left to hide,
 // or four cells were hidden for a pinned cell in vain (then it stays pinned:
-// the rounds end on tables of millions of cells). The result depends
+// the rounds end on tables of millions of cells). A cell can also be
+// withheld from the start (the breakdown of a small total, see
+// publication.h): a reader knows only that it is zero or more. Pinning a
+// cell to zero reveals nothing (zeros are published), so only cells pinned
+// to a value above zero count as exposed. The result depends
 // only on the cells and relations, so every answer built from the same
 // figures hides the same cells. Below a threshold of 5, a group made only of
 // small cells (1 + 1 = 2 with threshold 3) is pinned by the ranges alone; no
@@ -28,7 +32,8 @@
 
 namespace herstel::reporting {
 
-enum class CellSuppression { kNone, kPrimary, kSecondary };
+// kWithheld: not published, whatever its value (a reader knows it is >= 0).
+enum class CellSuppression { kNone, kPrimary, kSecondary, kWithheld };
 
 // What a reader of the published figures can derive about one cell.
 struct DerivedRange {
@@ -38,6 +43,10 @@ struct DerivedRange {
 };
 
 inline constexpr int64_t kUnbounded = int64_t{1} << 50;
+
+// Whether a hidden cell of `value` that a reader narrows to `range` is
+// revealed: pinned to one value above zero.
+bool Exposed(CellSuppression suppression, const DerivedRange& range, int64_t value);
 
 class SuppressionProblem {
  public:
@@ -59,7 +68,8 @@ class SuppressionProblem {
 
   // The suppression of every cell for `threshold` (>= 2).
   std::vector<CellSuppression> Solve(int64_t threshold) const;
-  // The same, starting from `start`: cells hidden there stay hidden.
+  // The same, starting from `start`: cells withheld there stay withheld,
+  // cells hidden there stay hidden.
   std::vector<CellSuppression> Solve(int64_t threshold,
                                      const std::vector<CellSuppression>& start) const;
   // The same result's guarantee, reached faster on a large table made of
@@ -70,7 +80,8 @@ class SuppressionProblem {
   // solved from there, so what a reader can derive by combining parts is
   // still checked, and usually holds already after one derivation.
   std::vector<CellSuppression> SolveInParts(int64_t threshold,
-                                            const std::vector<std::vector<int>>& parts) const;
+                                            const std::vector<std::vector<int>>& parts,
+                                            const std::vector<CellSuppression>& start) const;
   // What a reader of the figures published under `pattern` can derive.
   std::vector<DerivedRange> Derive(const std::vector<CellSuppression>& pattern,
                                    int64_t threshold) const;

@@ -762,9 +762,10 @@ absl::StatusOr<std::optional<std::vector<CellSuppression>>> LoadSuppressionPatte
   std::vector<CellSuppression> pattern(stored.cells(), CellSuppression::kNone);
   uint64_t cell = 0;
   for (uint64_t entry : stored.hidden()) {
-    cell += entry >> 1;
+    cell += entry >> 2;
     if (cell >= pattern.size()) return unreadable("names a cell past its end");
-    pattern[cell] = (entry & 1) != 0 ? CellSuppression::kSecondary : CellSuppression::kPrimary;
+    if ((entry & 3) == 0) return unreadable("hides a cell without saying how");
+    pattern[cell] = static_cast<CellSuppression>(entry & 3);
   }
   return pattern;
 }
@@ -779,8 +780,7 @@ absl::Status SaveSuppressionPattern(Transaction& tx, const DayPeriod& period, in
   uint64_t previous = 0;
   for (uint64_t cell = 0; cell < pattern.size(); ++cell) {
     if (pattern[cell] == CellSuppression::kNone) continue;
-    const bool secondary = pattern[cell] == CellSuppression::kSecondary;
-    stored.add_hidden(((cell - previous) << 1) | (secondary ? 1 : 0));
+    stored.add_hidden(((cell - previous) << 2) | static_cast<uint64_t>(pattern[cell]));
     previous = cell;
   }
   HERSTEL_ASSIGN_OR_RETURN(

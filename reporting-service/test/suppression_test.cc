@@ -34,6 +34,7 @@ class Attacker {
           start_.push_back({1, threshold - 1});
           break;
         case CellSuppression::kSecondary:
+        case CellSuppression::kWithheld:
           start_.push_back({0, cap});
           break;
       }
@@ -175,11 +176,16 @@ struct Table {
       if (pattern[cell] == CellSuppression::kNone) continue;
       std::vector<int64_t> possible = attacker.PossibleValues(static_cast<int>(cell));
       EXPECT_FALSE(possible.empty()) << "the true values must be a solution";
-      if (possible.size() == 1) recovered.push_back(static_cast<int>(cell));
+      // A zero pinned as zero reveals nothing: zeros are published.
+      if (possible.size() == 1 && possible[0] > 0) recovered.push_back(static_cast<int>(cell));
     }
     return recovered;
   }
 };
+
+std::vector<CellSuppression> NothingHidden(const Table& table) {
+  return std::vector<CellSuppression>(table.values.size(), CellSuppression::kNone);
+}
 
 // A rows x columns table with row totals, column totals and a grand total.
 struct Grid {
@@ -452,7 +458,8 @@ TEST(SuppressionTest, SolvingPerMunicipalityRevealsNoHiddenCell) {
   // too, which then must be protected against the region and the first
   // municipality.
   Region region({{{3, 25, 40}, {14, 2, 31}, {20, 21, 0}}, {{12, 4, 30}}});
-  std::vector<CellSuppression> pattern = region.table.problem.SolveInParts(10, region.parts);
+  std::vector<CellSuppression> pattern =
+      region.table.problem.SolveInParts(10, region.parts, NothingHidden(region.table));
   for (int cell = 0; cell < region.table.problem.cell_count(); ++cell) {
     int64_t value = region.table.values[cell];
     EXPECT_EQ(pattern[cell] == CellSuppression::kPrimary, value > 0 && value < 10) << cell;
@@ -475,7 +482,7 @@ TEST(SuppressionTest, RandomRegionsSolvedPerMunicipalityNeverRevealAHiddenCell) 
     }
     Region region(villages);
     std::vector<CellSuppression> pattern =
-        region.table.problem.SolveInParts(threshold, region.parts);
+        region.table.problem.SolveInParts(threshold, region.parts, NothingHidden(region.table));
     for (int cell = 0; cell < region.table.problem.cell_count(); ++cell) {
       int64_t value = region.table.values[cell];
       ASSERT_EQ(pattern[cell] == CellSuppression::kPrimary, value > 0 && value < threshold)
@@ -494,6 +501,39 @@ TEST(SuppressionTest, SolvingFromAStartKeepsItsHiddenCellsHidden) {
   start[grid.cells[0][0]] = CellSuppression::kSecondary;
   std::vector<CellSuppression> pattern = grid.table.problem.Solve(10, start);
   EXPECT_EQ(pattern[grid.cells[0][0]], CellSuppression::kSecondary);
+  EXPECT_THAT(grid.table.Recovered(pattern, 10), ::testing::IsEmpty());
+}
+
+TEST(SuppressionTest, NineSmallPartsOfASmallTotalPinEachOtherUnlessWithheld) {
+  // A village's nine weeks with one case each, and the village's total of 9:
+  // every figure is below the threshold, so every one is shown as "<10",
+  // and nine parts of at least 1 adding up to at most 9 are each 1.
+  Table table;
+  std::vector<int> weeks;
+  for (int week = 0; week < 12; ++week) weeks.push_back(table.Cell(week < 9 ? 1 : 0));
+  int total = table.Cell(9);
+  table.Sum(total, weeks);
+  std::vector<CellSuppression> shown_as_small = table.problem.Solve(10);
+  EXPECT_THAT(table.Recovered(shown_as_small, 10), ::testing::SizeIs(10));
+
+  std::vector<CellSuppression> start = NothingHidden(table);
+  for (int week : weeks) start[week] = CellSuppression::kWithheld;
+  std::vector<CellSuppression> withheld = table.problem.Solve(10, start);
+  for (int week : weeks) EXPECT_EQ(withheld[week], CellSuppression::kWithheld);
+  EXPECT_EQ(withheld[total], CellSuppression::kPrimary);
+  EXPECT_THAT(table.Recovered(withheld, 10), ::testing::IsEmpty());
+  std::vector<DerivedRange> ranges = table.problem.Derive(withheld, 10);
+  for (int week : weeks) EXPECT_FALSE(Exposed(withheld[week], ranges[week], 1)) << week;
+}
+
+TEST(SuppressionTest, AWithheldCellIsProtectedLikeAHiddenOne) {
+  // The second part is withheld, but total - first part would give it away
+  // while both are shown: one of them is hidden too.
+  Grid grid({{40, 25, 31}, {12, 30, 18}});
+  std::vector<CellSuppression> start = NothingHidden(grid.table);
+  start[grid.cells[0][1]] = CellSuppression::kWithheld;
+  std::vector<CellSuppression> pattern = grid.table.problem.Solve(10, start);
+  EXPECT_EQ(pattern[grid.cells[0][1]], CellSuppression::kWithheld);
   EXPECT_THAT(grid.table.Recovered(pattern, 10), ::testing::IsEmpty());
 }
 
