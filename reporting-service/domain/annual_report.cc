@@ -238,7 +238,8 @@ v1::AnnualReport RenderAnnualReport(int32_t year, const Publication& current,
       "Figures for ", year, " against ", year - 1,
       ". Counts from 1 to ", current.threshold() - 1, " are shown as \"<", current.threshold(),
       "\"; figures marked \"", kSecondaryDisplay,
-      "\" are hidden so that totals and differences can't reveal them.");
+      "\" are hidden so that totals and differences can't reveal them, or not published "
+      "(the parts of a total below ", current.threshold(), ").");
   std::string markdown = absl::StrCat("# ", title, "\n\n", intro, "\n");
   std::string html = absl::StrCat(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>",

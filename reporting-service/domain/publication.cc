@@ -75,9 +75,9 @@ void AddAreaRelations(RelationBuilder& relations, const FigureLayout& layout, in
   }
   for (int week = 1; week < layout.weeks(); ++week) {
     relations.Relation(Terms{{id(layout.Weekly(Flow::kStock, week - 1, 0, 0)), 1},
-                              {id(layout.Weekly(Flow::kInflow, week, 0, 0)), 1},
-                              {id(layout.Weekly(Flow::kOutflow, week, 0, 0)), -1},
-                              {id(layout.Weekly(Flow::kStock, week, 0, 0)), -1}});
+                             {id(layout.Weekly(Flow::kInflow, week, 0, 0)), 1},
+                             {id(layout.Weekly(Flow::kOutflow, week, 0, 0)), -1},
+                             {id(layout.Weekly(Flow::kStock, week, 0, 0)), -1}});
   }
   std::vector<int> opened;
   std::vector<int> closed;
@@ -95,8 +95,8 @@ void AddAreaRelations(RelationBuilder& relations, const FigureLayout& layout, in
     relations.Breakdown(open, {id(layout.Get(part)), id(layout.Get(complement))});
   }
   relations.Breakdown(id(layout.Get(Scalar::kDecisionsTotal)),
-                 {id(layout.Get(Scalar::kDecisionsWithinMandate)),
-                  id(layout.Get(Scalar::kDecisionsEscalated))});
+                      {id(layout.Get(Scalar::kDecisionsWithinMandate)),
+                       id(layout.Get(Scalar::kDecisionsEscalated))});
   for (BottleneckCount count :
        {BottleneckCount::kRaised, BottleneckCount::kSolved, BottleneckCount::kOpen}) {
     std::vector<int> parts;
@@ -110,12 +110,13 @@ void AddAreaRelations(RelationBuilder& relations, const FigureLayout& layout, in
     for (int level = 0; level < kLevels; ++level) {
       parts.push_back(id(layout.Escalation(static_cast<EscalationCount>(count), level)));
     }
-    relations.Breakdown(id(layout.Escalation(static_cast<EscalationCount>(count), kLevels)), parts);
+    relations.Breakdown(id(layout.Escalation(static_cast<EscalationCount>(count), kLevels)),
+                        parts);
   }
   for (int level = 0; level <= kLevels; ++level) {
     relations.Breakdown(id(layout.Escalation(EscalationCount::kDecided, level)),
-                   {id(layout.Escalation(EscalationCount::kWithinTerm, level)),
-                    id(layout.Escalation(EscalationCount::kDecidedLate, level))});
+                        {id(layout.Escalation(EscalationCount::kWithinTerm, level)),
+                         id(layout.Escalation(EscalationCount::kDecidedLate, level))});
   }
   for (int level = 0; level < kLevels; ++level) {
     std::vector<int> parts;
