@@ -1,6 +1,8 @@
 // The store over a real SQLite file: a generated story of real events goes
 // in through the follower's transaction, and every figure that comes out is
-// checked against an independent count of the same story.
+// checked against an independent count of the same story. Backlog alerts,
+// which need weeks to pass, are also read over gRPC from the service in
+// process.
 #include "store/reporting_store.h"
 
 #include <algorithm>
@@ -8,6 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "domain/publication.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/server_builder.h"
+#include "herstel/identity.h"
+#include "prometheus/registry.h"
+#include "reporting_followers.h"
+#include "reporting_grpc_service.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store_backends.h"
@@ -38,6 +46,43 @@ class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::S
   void TearDown() override {
     store_.reset();
     std::filesystem::remove_all(directory_);
+  }
+
+  // Backlog alerts (4 weeks) evaluated at `now`: the alerts raised or cleared.
+  int EvaluateBacklogsAt(absl::Time now) {
+    int changes = 0;
+    EXPECT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+      HERSTEL_ASSIGN_OR_RETURN(changes, EvaluateBacklogs(tx, now, 4));
+      return absl::OkStatus();
+    }),
+                IsOk());
+    return changes;
+  }
+
+  // The Monday of the first of four weeks in which 1, 2, 3 and 4 cases enter
+  // inspection (strengthening) in Oldambt's village Scheemda: cases/1..10,
+  // events numbered on from `sequences`.
+  absl::Time GrowInspectionBacklog(std::map<std::string, int64_t>& sequences) {
+    absl::Time monday = DayStart(WeekStartDay(DayNumber(YearStart(2025) + absl::Hours(24 * 14))));
+    int number = 0;
+    for (int week = 0; week < 4; ++week) {
+      for (int i = 0; i <= week; ++i) {
+        v1::CaseCreated created;
+        created.set_case_(absl::StrCat("cases/", ++number));
+        created.set_municipality("municipalities/oldambt");
+        created.set_village("municipalities/oldambt/villages/scheemda");
+        auto* track = created.add_tracks();
+        track->set_track(v1::TRACK_STRENGTHENING);
+        track->set_phase(v1::PHASE_INSPECTION);
+        track->set_state(v1::CASE_TRACK_STATE_ACTIVE);
+        Deliver("case-service",
+                testing::ToEvent({"case-service", created.case_(),
+                                  monday + absl::Hours(24 * 7 * week + 10 + i),
+                                  std::make_shared<v1::CaseCreated>(created)},
+                                 ++sequences["case-service"]));
+      }
+    }
+    return monday;
   }
 
   // What EventFollower does with one delivered event.
@@ -338,37 +383,11 @@ TEST_P(ReportingStoreTest, UpgradingToNumberedCountersRebuildsWhatTheStreamsGave
 TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
   // Cases enter inspection in Oldambt week after week, then some leave.
   std::map<std::string, int64_t> sequences;
-  absl::Time monday = DayStart(WeekStartDay(DayNumber(YearStart(2025) + absl::Hours(24 * 14))));
-  int number = 0;
-  auto create = [&](absl::Time at) {
-    v1::CaseCreated created;
-    created.set_case_(absl::StrCat("cases/", ++number));
-    created.set_municipality("municipalities/oldambt");
-    created.set_village("municipalities/oldambt/villages/scheemda");
-    auto* track = created.add_tracks();
-    track->set_track(v1::TRACK_STRENGTHENING);
-    track->set_phase(v1::PHASE_INSPECTION);
-    track->set_state(v1::CASE_TRACK_STATE_ACTIVE);
-    Deliver("case-service", testing::ToEvent({"case-service", created.case_(), at,
-                                              std::make_shared<v1::CaseCreated>(created)},
-                                             ++sequences["case-service"]));
-  };
-  for (int week = 0; week < 4; ++week) {
-    for (int i = 0; i <= week; ++i) create(monday + absl::Hours(24 * 7 * week + 10 + i));
-  }
-  auto evaluate = [&](absl::Time now) {
-    int changes = 0;
-    EXPECT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
-      HERSTEL_ASSIGN_OR_RETURN(changes, EvaluateBacklogs(tx, now, 4));
-      return absl::OkStatus();
-    }),
-                IsOk());
-    return changes;
-  };
+  absl::Time monday = GrowInspectionBacklog(sequences);
   // Three complete weeks: not yet.
-  EXPECT_EQ(evaluate(monday + absl::Hours(24 * 7 * 3 + 1)), 0);
+  EXPECT_EQ(EvaluateBacklogsAt(monday + absl::Hours(24 * 7 * 3 + 1)), 0);
   // The fourth complete week raises one alert for the village and one for the municipality.
-  EXPECT_EQ(evaluate(monday + absl::Hours(24 * 7 * 4 + 1)), 2);
+  EXPECT_EQ(EvaluateBacklogsAt(monday + absl::Hours(24 * 7 * 4 + 1)), 2);
   std::vector<ListedAlert> alerts;
   ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(alerts, ListBacklogAlerts(tx, BacklogAlertQuery{}));
@@ -398,7 +417,7 @@ TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenIt
                               std::make_shared<v1::PhaseAdvanced>(advanced)},
                              ++sequences["case-service"]));
   }
-  EXPECT_EQ(evaluate(monday + absl::Hours(24 * 7 * 5 + 1)), 2);
+  EXPECT_EQ(EvaluateBacklogsAt(monday + absl::Hours(24 * 7 * 5 + 1)), 2);
   std::vector<v1::Event> events;
   ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
     HERSTEL_ASSIGN_OR_RETURN(alerts, ListBacklogAlerts(tx, BacklogAlertQuery{}));
@@ -414,6 +433,85 @@ TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenIt
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[0].type(), "herstel.v1.BacklogAlertRaised");
   EXPECT_EQ(events[3].type(), "herstel.v1.BacklogAlertCleared");
+}
+
+TEST_P(ReportingStoreTest, BacklogAlertsOverGrpcShowTheirStocksToInternalCallersOnly) {
+  std::map<std::string, int64_t> sequences;
+  absl::Time monday = GrowInspectionBacklog(sequences);
+  ASSERT_EQ(EvaluateBacklogsAt(monday + absl::Hours(24 * 7 * 4 + 1)), 2);
+  // The service in process on a loopback port; its followers are not started.
+  absl::StatusOr<TokenKey> key = TokenKey::FromSecret(std::string(32, 'k'));
+  ASSERT_THAT(key, IsOk());
+  prometheus::Registry registry;
+  ReportingFollowers followers(*store_, *key, {}, registry, absl::Seconds(5));
+  ReportingGrpcService service(*store_, *key, followers, registry, absl::InfiniteDuration());
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::ReportingService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto context_for = [&](grpc::ClientContext& context, v1::Role role,
+                         const std::string& municipality) {
+    Caller caller;
+    caller.subject = "test-user";
+    caller.organisation = "test";
+    caller.role = role;
+    caller.municipalities = {municipality};
+    caller.expires = absl::Now() + absl::Hours(1);
+    context.AddMetadata("authorization", "Bearer " + key->Mint(caller));
+  };
+  // An alert's stocks are a phase's weekly stocks: exact for internal
+  // callers of the municipality, not published for anyone else.
+  auto expect_stocks = [](const v1::BacklogAlert& alert, bool exact) {
+    for (const v1::CountFigure& figure : {alert.stock_at_start(), alert.stock_now()}) {
+      EXPECT_EQ(figure.suppression(), v1::FIGURE_SUPPRESSION_NOT_PUBLISHED);
+      EXPECT_EQ(figure.suppressed(), !exact);
+    }
+    EXPECT_EQ(alert.stock_now().value(), exact ? 10 : 0);
+    EXPECT_EQ(alert.stock_now().display(), exact ? "10" : "x");
+    EXPECT_EQ(alert.consecutive_weeks(), 4);
+  };
+  struct Viewer {
+    v1::Role role;
+    std::string municipality;
+    bool public_view;
+    bool exact;
+  };
+  for (const Viewer& viewer :
+       {Viewer{v1::ROLE_OPERATOR, "*", false, true},
+        Viewer{v1::ROLE_MUNICIPAL_CASE_MANAGER, "municipalities/oldambt", false, true},
+        Viewer{v1::ROLE_MUNICIPAL_CASE_MANAGER, "municipalities/oldambt", true, false},
+        Viewer{v1::ROLE_MUNICIPAL_CASE_MANAGER, "municipalities/pekela", false, false},
+        Viewer{v1::ROLE_PUBLIC, "*", false, false}}) {
+    SCOPED_TRACE(absl::StrCat(v1::Role_Name(viewer.role), " ", viewer.municipality,
+                              viewer.public_view ? " public view" : ""));
+    v1::ListBacklogAlertsRequest list;
+    list.set_filter("municipality=municipalities/oldambt AND status=BACKLOG_ALERT_STATUS_ACTIVE");
+    list.set_public_view(viewer.public_view);
+    v1::ListBacklogAlertsResponse listed;
+    grpc::ClientContext list_context;
+    context_for(list_context, viewer.role, viewer.municipality);
+    grpc::Status status = stub->ListBacklogAlerts(&list_context, list, &listed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(listed.backlog_alerts_size(), 2);  // the village's and the municipality's
+    for (const v1::BacklogAlert& alert : listed.backlog_alerts()) {
+      expect_stocks(alert, viewer.exact);
+      v1::GetBacklogAlertRequest get;
+      get.set_name(alert.name());
+      get.set_public_view(viewer.public_view);
+      v1::BacklogAlert got;
+      grpc::ClientContext get_context;
+      context_for(get_context, viewer.role, viewer.municipality);
+      status = stub->GetBacklogAlert(&get_context, get, &got);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(got.name(), alert.name());
+      expect_stocks(got, viewer.exact);
+    }
+  }
+  server->Shutdown();
 }
 
 }  // namespace
