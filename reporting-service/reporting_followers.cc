@@ -81,11 +81,10 @@ void ReportingFollowers::Start() {
     followed.open = OpenStreamFor(followed.source.name, followed.client->channel());
     const std::string source = followed.source.name;
     ServiceClient* client = followed.client.get();
-    KeptStates* kept_cases = source == "case-service" ? &followed.kept_cases : nullptr;
     followed.follower = std::make_unique<EventFollower>(
         store_, source, followed.open,
-        [source, kept_cases](Transaction& tx, absl::Span<const v1::Event> events) {
-          return ApplySourceEvents(tx, source, events, kept_cases);
+        [source](Transaction& tx, absl::Span<const v1::Event> events) {
+          return ApplySourceEvents(tx, source, events);
         },
         [client](grpc::ClientContext& context) {
           client->Prepare(context, kStreamTokenLifetime);

@@ -20,7 +20,6 @@
 #include "herstel/follower.h"
 #include "herstel/identity.h"
 #include "herstel/service_client.h"
-#include "store/aggregate_batch.h"
 #include "herstel/store.h"
 #include "herstel/v1/reporting_service.pb.h"
 #include "prometheus/gauge.h"
@@ -60,8 +59,6 @@ class ReportingFollowers {
     std::unique_ptr<EventFollower> follower;
     EventFollower::OpenStream open;
     int64_t cursor_at_start = 0;
-    // The case states the case-service's follower keeps across its batches.
-    KeptStates kept_cases;
   };
 
   void StatusLoop();

@@ -273,10 +273,6 @@ absl::Status Run() {
 
   // 2. Rebuild through the followers.
   const int follower_batch = absl::GetFlag(FLAGS_follower_batch);
-  KeptStates kept_cases;  // as ReportingFollowers keeps them for the case-service
-  auto kept_for = [&](const std::string& source) {
-    return source == "case-service" ? &kept_cases : nullptr;
-  };
   std::vector<std::unique_ptr<EventFollower>> followers;
   for (int source = 0; source < kStorySourceCount; ++source) {
     const std::string path = absl::StrCat(directory, "/", kStorySources[source], ".events");
@@ -294,8 +290,8 @@ absl::Status Run() {
           }
           return std::make_unique<FileEventStream>(std::move(reader), request.after_sequence());
         },
-        [name, kept = kept_for(name)](Transaction& tx, absl::Span<const v1::Event> events) {
-          return ApplySourceEvents(tx, name, events, kept);
+        [name](Transaction& tx, absl::Span<const v1::Event> events) {
+          return ApplySourceEvents(tx, name, events);
         },
         [](grpc::ClientContext&) {}, follower_batch));
   }
@@ -363,7 +359,7 @@ absl::Status Run() {
     return store->Write([&](Transaction& tx) -> absl::Status {
       HERSTEL_ASSIGN_OR_RETURN(int64_t stored, LoadCursor(tx, name));
       if (event.sequence() <= stored) return absl::OkStatus();
-      HERSTEL_RETURN_IF_ERROR(ApplySourceEvents(tx, name, {event}, kept_for(name)));
+      HERSTEL_RETURN_IF_ERROR(ApplySourceEvents(tx, name, {event}));
       return SaveCursor(tx, name, event.sequence());
     });
   };

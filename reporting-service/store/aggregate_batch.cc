@@ -103,33 +103,6 @@ std::string AreaCondition(const std::optional<AreaKey>& only, int first_paramete
 
 }  // namespace
 
-void KeptStates::ValidateAt(int64_t stored_cursor) {
-  staged_.clear();
-  if (stored_cursor == cursor_) return;
-  states_.clear();
-  cursor_ = stored_cursor;
-  complete_ = stored_cursor == 0;
-}
-
-const std::string* KeptStates::Find(absl::string_view name) const {
-  auto found = states_.find(name);
-  return found == states_.end() ? nullptr : &found->second;
-}
-
-void KeptStates::Stage(absl::string_view name, std::string stored) {
-  staged_.emplace_back(std::string(name), std::move(stored));
-}
-
-void KeptStates::Commit(int64_t cursor) {
-  for (auto& [name, stored] : staged_) states_[std::move(name)] = std::move(stored);
-  staged_.clear();
-  cursor_ = cursor;
-  if (states_.size() > kMaxKeptStates) {
-    states_.clear();
-    complete_ = false;
-  }
-}
-
 int AggregateBatch::AreaId(const AreaKey& area) {
   auto [known, added] = area_ids_.try_emplace(area, static_cast<int>(areas_.size()));
   if (added) areas_.push_back(area);
@@ -155,7 +128,7 @@ absl::Status AggregateBatch::MarkItemDay(absl::string_view kind, absl::string_vi
 }
 
 absl::StatusOr<std::optional<CaseState>> AggregateBatch::LoadCase(absl::string_view name) {
-  return LoadCached<store::StoredCase>(cases_, kept_cases_, name);
+  return LoadCached<store::StoredCase>(cases_, name);
 }
 
 absl::Status AggregateBatch::SaveCase(absl::string_view name, const CaseState& state) {
@@ -166,7 +139,7 @@ absl::Status AggregateBatch::SaveCase(absl::string_view name, const CaseState& s
 
 absl::StatusOr<std::optional<EscalationState>> AggregateBatch::LoadEscalation(
     absl::string_view name) {
-  return LoadCached<store::StoredEscalation>(escalations_, nullptr, name);
+  return LoadCached<store::StoredEscalation>(escalations_, name);
 }
 
 absl::Status AggregateBatch::SaveEscalation(absl::string_view name,
@@ -263,8 +236,8 @@ absl::Status AggregateBatch::Flush() {
     HERSTEL_RETURN_IF_ERROR(insert.Run());
   }
   marks_.clear();
-  HERSTEL_RETURN_IF_ERROR(SaveChanged(cases_, kept_cases_));
-  return SaveChanged(escalations_, nullptr);
+  HERSTEL_RETURN_IF_ERROR(SaveChanged(cases_));
+  return SaveChanged(escalations_);
 }
 
 absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_view bucket,
@@ -310,26 +283,17 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
 
 template <typename Stored, typename State>
 absl::StatusOr<std::optional<State>> AggregateBatch::LoadCached(StateCache<State>& cache,
-                                                                KeptStates* kept,
                                                                 absl::string_view name) {
   auto known = cache.states.find(name);
   if (known != cache.states.end()) return known->second;
-  const std::string* bytes = kept != nullptr ? kept->Find(name) : nullptr;
-  std::string queried;
-  if (bytes == nullptr && (kept == nullptr || !kept->complete())) {
-    HERSTEL_ASSIGN_OR_RETURN(Statement query,
-                             tx_.Prepare("SELECT state FROM entity_states WHERE name = ?"));
-    query.Bind(1, name);
-    HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
-    if (found) {
-      queried = query.ColumnBlob(0);
-      bytes = &queried;
-    }
-  }
+  HERSTEL_ASSIGN_OR_RETURN(Statement query,
+                           tx_.Prepare("SELECT state FROM entity_states WHERE name = ?"));
+  query.Bind(1, name);
+  HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
   std::optional<State> state;
-  if (bytes != nullptr) {
+  if (found) {
     Stored stored;
-    if (!stored.ParseFromString(*bytes)) {
+    if (!stored.ParseFromString(query.ColumnBlob(0))) {
       return absl::DataLossError(absl::StrCat("stored state of ", name, " cannot be read"));
     }
     state = FromStored(stored);
@@ -339,16 +303,14 @@ absl::StatusOr<std::optional<State>> AggregateBatch::LoadCached(StateCache<State
 }
 
 template <typename State>
-absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache, KeptStates* kept) {
+absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache) {
   for (const std::string& name : cache.changed) {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
         tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
                     "UPDATE SET state = excluded.state"));
-    std::string stored = ToStored(*cache.states.at(name)).SerializeAsString();
-    upsert.Bind(1, name).BindBlob(2, stored);
+    upsert.Bind(1, name).BindBlob(2, ToStored(*cache.states.at(name)).SerializeAsString());
     HERSTEL_RETURN_IF_ERROR(upsert.Run());
-    if (kept != nullptr) kept->Stage(name, std::move(stored));
   }
   cache.changed.clear();
   return absl::OkStatus();

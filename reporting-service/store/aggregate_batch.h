@@ -35,44 +35,9 @@ namespace herstel::reporting {
 // Days whose stock changes share one stock_spans row (span = day / 64).
 inline constexpr int64_t kStockSpanDays = 64;
 
-// The states (entity_states) one follower committed, kept in memory across
-// its batches in their stored form, so that a batch finds them without a
-// query. They are valid only while the stored cursor is the one they were
-// committed with: a batch that rolled back, or another replica applying the
-// same stream, leaves a different cursor, and they are dropped. The kind of
-// state must be written by that one stream only (case states by the
-// case-service's events). At most kMaxKeptStates are kept; past that, the
-// rest is read from the store again.
-class KeptStates {
- public:
-  static constexpr size_t kMaxKeptStates = 2'000'000;
-
-  // Called in the batch's transaction with the cursor stored before it.
-  // When the stream was never applied (cursor 0), no state of the kind
-  // exists yet, so every state is known here (complete).
-  void ValidateAt(int64_t stored_cursor);
-  // The stored form of `name`, or null when not kept.
-  const std::string* Find(absl::string_view name) const;
-  // Whether a name that is not kept has no state at all.
-  bool complete() const { return complete_; }
-  // A state the batch writes; kept only once Commit names the batch's cursor.
-  void Stage(absl::string_view name, std::string stored);
-  // The batch's writes are in its transaction, which stores `cursor`.
-  void Commit(int64_t cursor);
-
- private:
-  absl::flat_hash_map<std::string, std::string> states_;
-  std::vector<std::pair<std::string, std::string>> staged_;
-  int64_t cursor_ = -1;  // the cursor states_ was committed with; -1: none
-  bool complete_ = false;
-};
-
 class AggregateBatch : public AggregateSink {
  public:
-  // `kept_cases`, when set, are the case states kept across batches (see
-  // KeptStates); the batch reads them first and stages what it writes.
-  explicit AggregateBatch(Transaction& tx, KeptStates* kept_cases = nullptr)
-      : tx_(tx), kept_cases_(kept_cases) {}
+  explicit AggregateBatch(Transaction& tx) : tx_(tx) {}
 
   absl::Status AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
                         int64_t dim2, int64_t dim3, int64_t day, int64_t delta) override;
@@ -118,13 +83,12 @@ class AggregateBatch : public AggregateSink {
   // The state `name` as this batch knows it, read from entity_states
   // (stored as `Stored`) the first time.
   template <typename Stored, typename State>
-  absl::StatusOr<std::optional<State>> LoadCached(StateCache<State>& cache, KeptStates* kept,
+  absl::StatusOr<std::optional<State>> LoadCached(StateCache<State>& cache,
                                                   absl::string_view name);
   template <typename State>
-  absl::Status SaveChanged(StateCache<State>& cache, KeptStates* kept);
+  absl::Status SaveChanged(StateCache<State>& cache);
 
   Transaction& tx_;
-  KeptStates* kept_cases_;
   absl::flat_hash_map<AreaKey, int> area_ids_;
   std::vector<AreaKey> areas_;
   Rows days_;

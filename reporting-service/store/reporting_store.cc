@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
-#include "herstel/follower.h"
 #include "herstel/outbox.h"
 #include "herstel/status_macros.h"
 #include "store/aggregate_batch.h"
@@ -449,16 +448,11 @@ const MigrationSet& ReportingMigrations() {
 }
 
 absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
-                               absl::Span<const v1::Event> events, KeptStates* kept_cases) {
+                               absl::Span<const v1::Event> events) {
   if (events.empty()) return absl::OkStatus();
-  if (kept_cases != nullptr) {
-    HERSTEL_ASSIGN_OR_RETURN(int64_t stored_cursor, LoadCursor(tx, source));
-    kept_cases->ValidateAt(stored_cursor);
-  }
-  AggregateBatch batch(tx, kept_cases);
+  AggregateBatch batch(tx);
   for (const v1::Event& event : events) HERSTEL_RETURN_IF_ERROR(ApplyEvent(event, batch));
   HERSTEL_RETURN_IF_ERROR(batch.Flush());
-  if (kept_cases != nullptr) kept_cases->Commit(events.back().sequence());
   HERSTEL_ASSIGN_OR_RETURN(
       Statement progress,
       tx.Prepare("INSERT INTO source_progress (source, last_commit_micros, last_apply_micros) "

@@ -19,7 +19,6 @@
 #include "domain/suppression.h"
 #include "herstel/store.h"
 #include "herstel/v1/reporting_service.pb.h"
-#include "store/aggregate_batch.h"
 
 namespace herstel::reporting {
 
@@ -38,13 +37,10 @@ inline constexpr const char* kSources[] = {"case-service", "mandate-service",
 inline constexpr int kFollowerBatch = 20000;
 
 // Applies `events` of `source` (consecutive, ascending) inside `tx` (the
-// follower's transaction, which stores the cursor events.back().sequence()
-// after this) and records the source's progress. For the case-service,
-// `kept_cases` (owned by its follower, used by no one else) keeps the case
-// states across batches; see KeptStates.
+// follower's transaction, which also stores the cursor) and records the
+// source's progress.
 absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
-                               absl::Span<const v1::Event> events,
-                               KeptStates* kept_cases = nullptr);
+                               absl::Span<const v1::Event> events);
 
 struct SourceProgress {
   std::string source;

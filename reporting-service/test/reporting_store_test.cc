@@ -208,48 +208,6 @@ TEST_P(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
   ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
 }
 
-TEST_P(ReportingStoreTest, KeptCaseStatesAreDroppedWhenABatchRollsBackOrAnotherReplicaApplied) {
-  // Two replicas' followers, each keeping case states across its batches,
-  // take turns (three batches each); every fifth batch rolls back and is
-  // applied again. Kept states that missed a batch must not be used.
-  Story story(300, kStart, 16);
-  std::map<std::string, std::vector<v1::Event>> streams;
-  std::map<std::string, int64_t> sequences;
-  for (const auto& each : story.events()) {
-    streams[each.source].push_back(testing::ToEvent(each, ++sequences[each.source]));
-  }
-  constexpr size_t kBatch = 37;
-  KeptStates replicas[2];
-  int batches = 0;
-  for (const auto& [source, events] : streams) {
-    for (size_t from = 0; from < events.size(); from += kBatch, ++batches) {
-      absl::Span<const v1::Event> batch = absl::MakeConstSpan(events).subspan(from, kBatch);
-      KeptStates* kept = source == "case-service" ? &replicas[batches / 3 % 2] : nullptr;
-      auto apply = [&](Transaction& tx) -> absl::Status {
-        HERSTEL_RETURN_IF_ERROR(ApplySourceEvents(tx, source, batch, kept));
-        return SaveCursor(tx, source, batch.back().sequence());
-      };
-      if (batches % 5 == 4) {
-        EXPECT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
-          HERSTEL_RETURN_IF_ERROR(apply(tx));
-          return absl::AbortedError("the commit fails");
-        }),
-                    ::testing::Not(IsOk()));
-      }
-      ASSERT_THAT(store_->Write(apply), IsOk());
-    }
-  }
-  absl::Time end = YearStart(2026);
-  auto figures = std::make_shared<PeriodFigures>(Load(ToDayPeriod(YearStart(2025), end)));
-  Publication publication(figures, 10);
-  ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
-  for (const char* municipality : Story::kMunicipalities) {
-    std::string village = Story::Village(municipality, 1);
-    ExpectMonitorMatches(RenderMonitor(publication, {municipality, village}, true, {}),
-                         story.Expect(municipality, village, end), false);
-  }
-}
-
 TEST_P(ReportingStoreTest, PublicMonitorHidesEverySmallCount) {
   Story story(120, kStart, 14);
   DeliverStory(story);
