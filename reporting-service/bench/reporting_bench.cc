@@ -40,6 +40,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <thread>
 #include <vector>
@@ -430,15 +431,22 @@ absl::Status Run() {
     std::cout << Indent(absl::StrFormat("suppression solve: %.1f ms\n",
                                         absl::ToDoubleMilliseconds(absl::Now() - solve_start)));
     {
+      // What the public sees of the published cells (FigureLayout::IsPublic),
+      // and whether a reader of it can pin any hidden one.
       absl::Time audit_start = absl::Now();
       std::vector<int> pinned = solved->publication->PinnedCells();
-      size_t hidden = 0;
-      for (CellSuppression suppression : solved->publication->pattern()) {
-        hidden += suppression != CellSuppression::kNone;
+      const FigureLayout& layout = solved->publication->layout();
+      std::map<CellSuppression, size_t> published;
+      const std::vector<CellSuppression>& pattern = solved->publication->pattern();
+      for (size_t cell = 0; cell < pattern.size(); ++cell) {
+        if (layout.IsPublic(static_cast<int>(cell % layout.size()))) ++published[pattern[cell]];
       }
       std::cout << Indent(absl::StrFormat(
-          "hidden cells a reader can still pin: %d of %d hidden (checked in %.1f ms)\n",
-          pinned.size(), hidden, absl::ToDoubleMilliseconds(absl::Now() - audit_start)));
+          "public cells: %d shown, %d \"<10\", %d hidden to protect them, %d withheld "
+          "(breakdowns of small totals); hidden cells a reader can pin: %d (checked in %.1f ms)\n",
+          published[CellSuppression::kNone], published[CellSuppression::kPrimary],
+          published[CellSuppression::kSecondary], published[CellSuppression::kWithheld],
+          pinned.size(), absl::ToDoubleMilliseconds(absl::Now() - audit_start)));
     }
     // Stored as the service stores it, so GetMonitor's first call and the
     // yearly report find it while the year's figures stay the same.
