@@ -443,7 +443,7 @@ absl::Status Run() {
       }
       std::cout << Indent(absl::StrFormat(
           "public cells: %d shown, %d \"<10\", %d hidden to protect them, %d withheld "
-          "(breakdowns of small totals); hidden cells a reader can pin: %d (checked in %.1f ms)\n",
+          "(not published); hidden cells a reader can pin: %d (checked in %.1f ms)\n",
           published[CellSuppression::kNone], published[CellSuppression::kPrimary],
           published[CellSuppression::kSecondary], published[CellSuppression::kWithheld],
           pinned.size(), absl::ToDoubleMilliseconds(absl::Now() - audit_start)));

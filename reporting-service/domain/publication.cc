@@ -29,7 +29,7 @@ namespace {
 // Part of every SuppressionDigest: raise it when a change to the solver can
 // change the pattern it finds for the same figures, so patterns stored by
 // an older solver are solved again.
-constexpr int64_t kSuppressionSolverVersion = 3;
+constexpr int64_t kSuppressionSolverVersion = 4;
 
 using Terms = std::vector<SuppressionProblem::Term>;
 
@@ -228,7 +228,7 @@ Publication::Publication(std::shared_ptr<const PeriodFigures> figures, int64_t t
   std::vector<std::vector<int>> parts;
   std::vector<CellSuppression> withheld;
   SuppressionProblem problem = Problem(&parts, withheld);
-  pattern_ = problem.SolveInParts(threshold_, parts, withheld);
+  pattern_ = problem.SolveWithholdingWhatStaysPinned(threshold_, parts, withheld);
 }
 
 SuppressionProblem Publication::Problem(std::vector<std::vector<int>>* parts,
@@ -285,15 +285,7 @@ SuppressionProblem Publication::Problem(std::vector<std::vector<int>>* parts,
 
 std::vector<int> Publication::PinnedCells() const {
   std::vector<CellSuppression> withheld;
-  SuppressionProblem problem = Problem(nullptr, withheld);
-  std::vector<DerivedRange> ranges = problem.Derive(pattern_, threshold_);
-  std::vector<int> pinned;
-  for (size_t cell = 0; cell < ranges.size(); ++cell) {
-    if (Exposed(pattern_[cell], ranges[cell], problem.value(static_cast<int>(cell)))) {
-      pinned.push_back(static_cast<int>(cell));
-    }
-  }
-  return pinned;
+  return Problem(nullptr, withheld).PinnedCells(pattern_, threshold_);
 }
 
 int64_t Publication::Value(const AreaKey& area, int cell) const {

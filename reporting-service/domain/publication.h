@@ -1,10 +1,11 @@
 // Publishing a period's figures: what is published at all (not the weekly
 // detail per track and phase, FigureLayout::IsPublic; not the breakdown of a
-// total below the threshold), the public suppression pattern over every
-// area at once (so a village, its municipality and the region can't be set
-// against each other; solved per municipality first, then checked and
-// completed over all areas together), and the rendering of the monitor and the indicators
-// of the three questions for one area, exact or public.
+// total below the threshold; not what the solver cannot protect, with the
+// figures tied to it), the public suppression pattern over every area at
+// once (so a village, its municipality and the region can't be set against
+// each other; solved per municipality first, then checked and completed
+// over all areas together), and the rendering of the monitor and the
+// indicators of the three questions for one area, exact or public.
 #ifndef HERSTEL_REPORTING_DOMAIN_PUBLICATION_H_
 #define HERSTEL_REPORTING_DOMAIN_PUBLICATION_H_
 

@@ -362,6 +362,38 @@ std::vector<CellSuppression> SuppressionProblem::SolveInParts(
   return Solve(threshold, pattern);
 }
 
+std::vector<int> SuppressionProblem::PinnedCells(const std::vector<CellSuppression>& pattern,
+                                                 int64_t threshold) const {
+  std::vector<DerivedRange> ranges = Derive(pattern, threshold);
+  std::vector<int> pinned;
+  for (size_t cell = 0; cell < values_.size(); ++cell) {
+    if (Exposed(pattern[cell], ranges[cell], values_[cell])) pinned.push_back(static_cast<int>(cell));
+  }
+  return pinned;
+}
+
+std::vector<CellSuppression> SuppressionProblem::SolveWithholdingWhatStaysPinned(
+    int64_t threshold, const std::vector<std::vector<int>>& parts,
+    const std::vector<CellSuppression>& start) const {
+  std::vector<CellSuppression> pattern = SolveInParts(threshold, parts, start);
+  // Each round withholds at least one more cell, or ends.
+  for (size_t round = 0; round < values_.size(); ++round) {
+    std::vector<int> pinned = PinnedCells(pattern, threshold);
+    bool withheld_more = false;
+    for (int cell : pinned) {
+      for (int relation : relations_of_cell_[cell]) {
+        for (const Term& term : relations_[relation]) {
+          withheld_more |= pattern[term.cell] != CellSuppression::kWithheld;
+          pattern[term.cell] = CellSuppression::kWithheld;
+        }
+      }
+    }
+    if (!withheld_more) break;
+    pattern = SolveInParts(threshold, parts, pattern);
+  }
+  return pattern;
+}
+
 std::vector<CellSuppression> SuppressionProblem::Solve(
     int64_t threshold, const std::vector<CellSuppression>& start) const {
   std::vector<CellSuppression> pattern(values_.size(), CellSuppression::kNone);

@@ -82,6 +82,17 @@ class SuppressionProblem {
   std::vector<CellSuppression> SolveInParts(int64_t threshold,
                                             const std::vector<std::vector<int>>& parts,
                                             const std::vector<CellSuppression>& start) const;
+  // SolveInParts, then, for as long as the derivation still pins a hidden
+  // cell (one the rounds gave up on), withholds that cell and every cell it
+  // shares a relation with, and solves again from there. A table of the
+  // shapes the service publishes ends with no pinned cell; `Exposed` cells
+  // are left only when a round withholds nothing new.
+  std::vector<CellSuppression> SolveWithholdingWhatStaysPinned(
+      int64_t threshold, const std::vector<std::vector<int>>& parts,
+      const std::vector<CellSuppression>& start) const;
+  // The hidden cells `pattern` leaves pinned to a value above zero.
+  std::vector<int> PinnedCells(const std::vector<CellSuppression>& pattern,
+                               int64_t threshold) const;
   // What a reader of the figures published under `pattern` can derive.
   std::vector<DerivedRange> Derive(const std::vector<CellSuppression>& pattern,
                                    int64_t threshold) const;

@@ -208,6 +208,27 @@ TEST_P(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
   ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
 }
 
+TEST_P(ReportingStoreTest, NoHiddenCellIsPinnedAsTheRegionGrows) {
+  // Stories of several sizes land one after another in the same store, so
+  // the region goes from a few cases per municipality to hundreds; after
+  // each, the public rendering of the year and of five weeks pins nothing.
+  std::map<std::string, int64_t> sequences;
+  int seed = 40;
+  for (int cases : {8, 40, 150, 400}) {
+    Story story(cases, kStart, ++seed);
+    for (const auto& each : story.events()) {
+      Deliver(each.source, testing::ToEvent(each, ++sequences[each.source]));
+    }
+    for (const DayPeriod& period : {ToDayPeriod(YearStart(2025), YearStart(2026)),
+                                    ToDayPeriod(kStart, kStart + absl::Hours(24 * 7 * 5))}) {
+      Publication publication(std::make_shared<PeriodFigures>(Load(period)), 10);
+      EXPECT_THAT(publication.PinnedCells(), ::testing::IsEmpty())
+          << "after the story of " << cases << " cases, days " << period.start_day << "-"
+          << period.end_day;
+    }
+  }
+}
+
 TEST_P(ReportingStoreTest, PublicMonitorHidesEverySmallCount) {
   Story story(120, kStart, 14);
   DeliverStory(story);

@@ -526,6 +526,28 @@ TEST(SuppressionTest, NineSmallPartsOfASmallTotalPinEachOtherUnlessWithheld) {
   for (int week : weeks) EXPECT_FALSE(Exposed(withheld[week], ranges[week], 1)) << week;
 }
 
+TEST(SuppressionTest, WhatNoHiddenCellCanProtectIsWithheldWithWhatItIsTiedTo) {
+  // The nine ones again, now with nothing withheld up front, next to a
+  // table the rounds can protect. Only the pinned relation is withheld.
+  Table table;
+  std::vector<int> weeks;
+  for (int week = 0; week < 12; ++week) weeks.push_back(table.Cell(week < 9 ? 1 : 0));
+  int total = table.Cell(9);
+  table.Sum(total, weeks);
+  int small = table.Cell(3);
+  int large = table.Cell(40);
+  int both = table.Cell(43);
+  table.Sum(both, {small, large});
+  std::vector<CellSuppression> pattern =
+      table.problem.SolveWithholdingWhatStaysPinned(10, {}, NothingHidden(table));
+  for (int cell : weeks) EXPECT_EQ(pattern[cell], CellSuppression::kWithheld) << cell;
+  EXPECT_EQ(pattern[total], CellSuppression::kWithheld);
+  EXPECT_EQ(pattern[small], CellSuppression::kPrimary);
+  EXPECT_NE(pattern[large], CellSuppression::kWithheld);
+  EXPECT_THAT(table.problem.PinnedCells(pattern, 10), ::testing::IsEmpty());
+  EXPECT_THAT(table.Recovered(pattern, 10), ::testing::IsEmpty());
+}
+
 TEST(SuppressionTest, AWithheldCellIsProtectedLikeAHiddenOne) {
   // The second part is withheld, but total - first part would give it away
   // while both are shown: one of them is hidden too.
