@@ -504,15 +504,23 @@ TEST(SuppressionTest, SolvingFromAStartKeepsItsHiddenCellsHidden) {
   EXPECT_THAT(grid.table.Recovered(pattern, 10), ::testing::IsEmpty());
 }
 
-TEST(SuppressionTest, NineSmallPartsOfASmallTotalPinEachOtherUnlessWithheld) {
-  // A village's nine weeks with one case each, and the village's total of 9:
-  // every figure is below the threshold, so every one is shown as "<10",
-  // and nine parts of at least 1 adding up to at most 9 are each 1.
-  Table table;
+// A village's twelve weeks, nine with one case each, and its total of 9,
+// added to `table`: every figure is below the threshold, so each is shown as
+// "<10", and nine parts of at least 1 adding up to at most 9 are each 1.
+struct NineOnes {
   std::vector<int> weeks;
-  for (int week = 0; week < 12; ++week) weeks.push_back(table.Cell(week < 9 ? 1 : 0));
-  int total = table.Cell(9);
-  table.Sum(total, weeks);
+  int total;
+
+  explicit NineOnes(Table& table) {
+    for (int week = 0; week < 12; ++week) weeks.push_back(table.Cell(week < 9 ? 1 : 0));
+    total = table.Cell(9);
+    table.Sum(total, weeks);
+  }
+};
+
+TEST(SuppressionTest, NineSmallPartsOfASmallTotalPinEachOtherUnlessWithheld) {
+  Table table;
+  auto [weeks, total] = NineOnes(table);
   std::vector<CellSuppression> shown_as_small = table.problem.Solve(10);
   EXPECT_THAT(table.Recovered(shown_as_small, 10), ::testing::SizeIs(10));
 
@@ -530,10 +538,7 @@ TEST(SuppressionTest, WhatNoHiddenCellCanProtectIsWithheldWithWhatItIsTiedTo) {
   // The nine ones again, now with nothing withheld up front, next to a
   // table the rounds can protect. Only the pinned relation is withheld.
   Table table;
-  std::vector<int> weeks;
-  for (int week = 0; week < 12; ++week) weeks.push_back(table.Cell(week < 9 ? 1 : 0));
-  int total = table.Cell(9);
-  table.Sum(total, weeks);
+  auto [weeks, total] = NineOnes(table);
   int small = table.Cell(3);
   int large = table.Cell(40);
   int both = table.Cell(43);
