@@ -367,7 +367,9 @@ std::vector<int> SuppressionProblem::PinnedCells(const std::vector<CellSuppressi
   std::vector<DerivedRange> ranges = Derive(pattern, threshold);
   std::vector<int> pinned;
   for (size_t cell = 0; cell < values_.size(); ++cell) {
-    if (Exposed(pattern[cell], ranges[cell], values_[cell])) pinned.push_back(static_cast<int>(cell));
+    if (Exposed(pattern[cell], ranges[cell], values_[cell])) {
+      pinned.push_back(static_cast<int>(cell));
+    }
   }
   return pinned;
 }

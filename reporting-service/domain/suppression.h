@@ -12,8 +12,9 @@
 // [1, threshold-1] and a secondary one in {0} ∪ [threshold, ∞)) and hides
 // further cells, smallest non-zero first, until no hidden cell can be
 // pinned to a single value, or nothing shown and non-zero is left to hide,
-// or four cells were hidden for a pinned cell in vain (then it stays pinned:
-// the rounds end on tables of millions of cells). A cell can also be
+// or four cells were hidden for a pinned cell in vain (then Solve leaves it
+// pinned, so the rounds end on tables of millions of cells, and
+// SolveWithholdingWhatStaysPinned withholds it). A cell can also be
 // withheld from the start (the breakdown of a small total, see
 // publication.h): a reader knows only that it is zero or more. Pinning a
 // cell to zero reveals nothing (zeros are published), so only cells pinned
@@ -78,7 +79,8 @@ class SuppressionProblem {
   // among them) is solved alone, in turn and again until no part hides
   // more, each starting from what the others hid; then the whole table is
   // solved from there, so what a reader can derive by combining parts is
-  // still checked, and usually holds already after one derivation.
+  // still checked, and usually holds already after one derivation. Cells
+  // withheld or hidden in `start` stay so.
   std::vector<CellSuppression> SolveInParts(int64_t threshold,
                                             const std::vector<std::vector<int>>& parts,
                                             const std::vector<CellSuppression>& start) const;
