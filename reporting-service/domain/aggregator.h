@@ -71,6 +71,8 @@ inline constexpr absl::string_view kAll[] = {
 inline constexpr int kCount = sizeof(kAll) / sizeof(kAll[0]);
 // The index of `name` in kAll; -1 when it is none of them.
 int IdOf(absl::string_view name);
+// kAll[id]; empty when `id` is none of its indexes (a stored number read back).
+inline absl::string_view NameOf(int id) { return id >= 0 && id < kCount ? kAll[id] : ""; }
 
 // Whether `name` counts a stock (a level that lasts: read as it stands at a
 // moment, the sum of every change before it) rather than happenings.

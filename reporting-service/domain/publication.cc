@@ -294,18 +294,15 @@ int64_t Publication::Value(const AreaKey& area, int cell) const {
 }
 
 CellSuppression Publication::SuppressionOf(const AreaKey& area, int cell) const {
+  if (!layout_.IsPublic(cell)) return CellSuppression::kWithheld;
   auto found = first_cell_.find(area);
   if (found == first_cell_.end()) return CellSuppression::kNone;  // all zeros
   return pattern_[found->second + cell];
 }
 
-CellSuppression Publication::PublicSuppression(const AreaKey& area, int cell) const {
-  return layout_.IsPublic(cell) ? SuppressionOf(area, cell) : CellSuppression::kWithheld;
-}
-
 v1::CountFigure Publication::Count(const AreaKey& area, int cell, bool exact) const {
   v1::CountFigure figure;
-  CellSuppression suppression = PublicSuppression(area, cell);
+  CellSuppression suppression = SuppressionOf(area, cell);
   figure.set_suppression(ToProto(suppression));
   if (exact || suppression == CellSuppression::kNone) {
     int64_t value = Value(area, cell);
@@ -325,7 +322,7 @@ v1::ShareFigure Publication::Share(const AreaKey& area, int numerator, int denom
   *share.mutable_denominator() = Count(area, denominator, exact);
   CellSuppression worst = CellSuppression::kNone;
   for (int cell : {numerator, denominator, complement}) {
-    CellSuppression suppression = PublicSuppression(area, cell);
+    CellSuppression suppression = SuppressionOf(area, cell);
     if (suppression == CellSuppression::kPrimary || worst == CellSuppression::kNone) {
       worst = suppression;
     }
@@ -349,7 +346,7 @@ v1::DurationFigure Publication::Duration(const AreaKey& area, int histogram_key,
                                          double percent, bool exact) const {
   v1::DurationFigure figure;
   *figure.mutable_sample_size() = Count(area, sample_cell, exact);
-  CellSuppression suppression = PublicSuppression(area, sample_cell);
+  CellSuppression suppression = SuppressionOf(area, sample_cell);
   if (!exact && suppression != CellSuppression::kNone) {
     figure.set_suppressed(true);
     figure.set_display(HiddenDisplay(suppression, threshold_));

@@ -58,7 +58,8 @@ class Publication {
   // A percentile of a histogram, hidden when its sample size is hidden.
   v1::DurationFigure Duration(const AreaKey& area, int histogram_key, int sample_cell,
                               double percent, bool exact) const;
-  // Whether the public rendering hides `cell` of `area`.
+  // Whether and why the public rendering hides `cell` of `area`: kWithheld
+  // for the cells it never publishes (FigureLayout::IsPublic) too.
   CellSuppression SuppressionOf(const AreaKey& area, int cell) const;
   // Every cell's suppression, areas in figures' order, each area's cells in layout order.
   const std::vector<CellSuppression>& pattern() const { return pattern_; }
@@ -78,8 +79,6 @@ class Publication {
   // also the parts to solve first.
   SuppressionProblem Problem(std::vector<std::vector<int>>* parts,
                              std::vector<CellSuppression>& withheld) const;
-  // SuppressionOf, and kWithheld for cells that are never published.
-  CellSuppression PublicSuppression(const AreaKey& area, int cell) const;
 
   int64_t Value(const AreaKey& area, int cell) const;
 

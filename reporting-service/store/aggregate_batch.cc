@@ -60,7 +60,8 @@ store::StoredEscalation ToStored(const EscalationState& state) {
 // Numbers per stored counter in DayCounters.cells.
 constexpr int kCounterNumbers = 5;
 
-// Parses a stored row of `table` into `row`; `where` names it in the error.
+// Parses a stored row of `table` into `row`; `area` and `number` (its day
+// or span) name it in the error.
 absl::Status ParseRow(absl::string_view bytes, absl::string_view table, const AreaKey& area,
                       int64_t number, store::DayCounters& row) {
   if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
@@ -354,10 +355,7 @@ absl::Status ReadStockChangesBefore(Transaction& tx, int64_t day,
       spans, "stock_spans", kStockSpanDays, [](const Counter&) { return true; }, visit));
   return VisitDays(
       tx, span * kStockSpanDays, day, only,
-      [](const Counter& counter) {
-        return counter.metric >= 0 && counter.metric < metric::kCount &&
-               metric::IsStock(metric::kAll[counter.metric]);
-      },
+      [](const Counter& counter) { return metric::IsStock(metric::NameOf(counter.metric)); },
       visit);
 }
 

@@ -216,14 +216,14 @@ absl::Status LoadCounters(Transaction& tx, PeriodFigures& figures,
   int64_t week_of_day = -1;  // the day `week` was computed for
   int week = 0;
   auto add = [&](const AreaKey& where, int64_t day, const Counter& counter) {
-    if (counter.metric < 0 || counter.metric >= metric::kCount) return;
+    const absl::string_view name = metric::NameOf(counter.metric);
+    if (name.empty()) return;
     const std::optional<MetricReading>& reading = Readings()[counter.metric];
     if (!reading.has_value()) return;
     if (area == nullptr || !(where == key)) {
       key = where;
       area = &area_of(key);
     }
-    const absl::string_view name = metric::kAll[counter.metric];
     const int64_t dim1 = counter.dim1;
     const int64_t dim2 = counter.dim2;
     const int64_t value = counter.value;

@@ -61,8 +61,8 @@ class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::S
 
   // The Monday of the first of four weeks in which 1, 2, 3 and 4 cases enter
   // inspection (strengthening) in Oldambt's village Scheemda: cases/1..10,
-  // events numbered on from `sequences`.
-  absl::Time GrowInspectionBacklog(std::map<std::string, int64_t>& sequences) {
+  // events numbered on from the ones delivered before.
+  absl::Time GrowInspectionBacklog() {
     absl::Time monday = DayStart(WeekStartDay(DayNumber(YearStart(2025) + absl::Hours(24 * 14))));
     int number = 0;
     for (int week = 0; week < 4; ++week) {
@@ -79,7 +79,7 @@ class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::S
                 testing::ToEvent({"case-service", created.case_(),
                                   monday + absl::Hours(24 * 7 * week + 10 + i),
                                   std::make_shared<v1::CaseCreated>(created)},
-                                 ++sequences["case-service"]));
+                                 NextSequence("case-service")));
       }
     }
     return monday;
@@ -96,10 +96,13 @@ class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::S
                 IsOk());
   }
 
+  // The next event sequence of `source`: events delivered in one test are
+  // numbered on across stories.
+  int64_t NextSequence(const std::string& source) { return ++sequences_[source]; }
+
   void DeliverStory(const Story& story, bool twice = false) {
-    std::map<std::string, int64_t> sequences;
     for (const auto& each : story.events()) {
-      v1::Event event = testing::ToEvent(each, ++sequences[each.source]);
+      v1::Event event = testing::ToEvent(each, NextSequence(each.source));
       Deliver(each.source, event);
       if (twice) Deliver(each.source, event);
     }
@@ -166,6 +169,7 @@ class ReportingStoreTest : public ::testing::TestWithParam<::herstel::testing::S
 
   std::string directory_;
   std::unique_ptr<Store> store_;
+  std::map<std::string, int64_t> sequences_;  // last delivered sequence per source
 };
 
 const absl::Time kStart = YearStart(2025) + absl::Hours(24 * 30);
@@ -212,13 +216,9 @@ TEST_P(ReportingStoreTest, NoHiddenCellIsPinnedAsTheRegionGrows) {
   // Stories of several sizes land one after another in the same store, so
   // the region goes from a few cases per municipality to hundreds; after
   // each, the public rendering of the year and of five weeks pins nothing.
-  std::map<std::string, int64_t> sequences;
   int seed = 40;
   for (int cases : {8, 40, 150, 400}) {
-    Story story(cases, kStart, ++seed);
-    for (const auto& each : story.events()) {
-      Deliver(each.source, testing::ToEvent(each, ++sequences[each.source]));
-    }
+    DeliverStory(Story(cases, kStart, ++seed));
     for (const DayPeriod& period : {ToDayPeriod(YearStart(2025), YearStart(2026)),
                                     ToDayPeriod(kStart, kStart + absl::Hours(24 * 7 * 5))}) {
       Publication publication(std::make_shared<PeriodFigures>(Load(period)), 10);
@@ -403,8 +403,7 @@ TEST_P(ReportingStoreTest, UpgradingToNumberedCountersRebuildsWhatTheStreamsGave
 
 TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
   // Cases enter inspection in Oldambt week after week, then some leave.
-  std::map<std::string, int64_t> sequences;
-  absl::Time monday = GrowInspectionBacklog(sequences);
+  absl::Time monday = GrowInspectionBacklog();
   // Three complete weeks: not yet.
   EXPECT_EQ(EvaluateBacklogsAt(monday + absl::Hours(24 * 7 * 3 + 1)), 0);
   // The fourth complete week raises one alert for the village and one for the municipality.
@@ -436,7 +435,7 @@ TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenIt
             testing::ToEvent({"case-service", advanced.case_(),
                               monday + absl::Hours(24 * 7 * 4 + 30),
                               std::make_shared<v1::PhaseAdvanced>(advanced)},
-                             ++sequences["case-service"]));
+                             NextSequence("case-service")));
   }
   EXPECT_EQ(EvaluateBacklogsAt(monday + absl::Hours(24 * 7 * 5 + 1)), 2);
   std::vector<v1::Event> events;
@@ -457,8 +456,7 @@ TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenIt
 }
 
 TEST_P(ReportingStoreTest, BacklogAlertsOverGrpcShowTheirStocksToInternalCallersOnly) {
-  std::map<std::string, int64_t> sequences;
-  absl::Time monday = GrowInspectionBacklog(sequences);
+  absl::Time monday = GrowInspectionBacklog();
   ASSERT_EQ(EvaluateBacklogsAt(monday + absl::Hours(24 * 7 * 4 + 1)), 2);
   // The service in process on a loopback port; its followers are not started.
   absl::StatusOr<TokenKey> key = TokenKey::FromSecret(std::string(32, 'k'));
