@@ -83,13 +83,11 @@ void ReportingFollowers::Start() {
     ServiceClient* client = followed.client.get();
     followed.follower = std::make_unique<EventFollower>(
         store_, source, followed.open,
-        [source](Transaction& tx, absl::Span<const v1::Event> events) {
-          return ApplySourceEvents(tx, source, events);
-        },
+        [source](Transaction& tx) { return BeginSourceEvents(tx, source); },
         [client](grpc::ClientContext& context) {
           client->Prepare(context, kStreamTokenLifetime);
         },
-        kFollowerBatch);
+        kFollowerBatching);
     followed.follower->Start();
     followed.cursor_at_start = followed.follower->cursor();
   }

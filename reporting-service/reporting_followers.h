@@ -3,7 +3,7 @@
 // One herstel::EventFollower per source applies events to the aggregates
 // and stores its cursor in the same transaction (restarts, outages and
 // duplicate deliveries neither lose nor double-count); events that queue up
-// (a rebuild, a catch-up) are applied up to kFollowerBatch per transaction. A status
+// (a rebuild, a catch-up) share transactions as kFollowerBatching says. A status
 // loop probes each source for how far behind we are, evaluates backlog
 // alerts for newly completed weeks and refreshes the operators' gauges.
 #ifndef HERSTEL_REPORTING_REPORTING_FOLLOWERS_H_

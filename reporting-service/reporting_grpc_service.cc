@@ -248,7 +248,7 @@ std::vector<PeriodKey> ReportingGrpcService::StandingPeriods() {
   absl::StatusOr<v1::FollowerStatus> following = followers_.Status();
   if (following.ok()) {
     for (const v1::ReportingSourceStatus& source : following->sources()) {
-      if (source.lag_events() > kFollowerBatch) return {};
+      if (source.lag_events() > kFollowerBatching.part) return {};
     }
   }
   absl::StatusOr<SettingsAndCursors> now = ReadSettingsAndCursors();

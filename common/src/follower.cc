@@ -38,25 +38,51 @@ absl::Status SaveCursor(Transaction& tx, absl::string_view source, int64_t seque
   return upsert.Run();
 }
 
+namespace {
+
+// The one-event constructor's applier: each event on its own.
+class EachEventApplier : public EventFollower::BatchApplier {
+ public:
+  EachEventApplier(Transaction& tx, const EventFollower::ApplyEvent& apply)
+      : tx_(tx), apply_(apply) {}
+  absl::Status Apply(absl::Span<const v1::Event> events) override {
+    for (const v1::Event& event : events) HERSTEL_RETURN_IF_ERROR(apply_(tx_, event));
+    return absl::OkStatus();
+  }
+  absl::Status Finish() override { return absl::OkStatus(); }
+
+ private:
+  Transaction& tx_;
+  const EventFollower::ApplyEvent& apply_;
+};
+
+}  // namespace
+
+struct EventFollower::Inbox {
+  absl::Mutex mutex;
+  std::deque<v1::Event> events ABSL_GUARDED_BY(mutex);
+  bool ended ABSL_GUARDED_BY(mutex) = false;
+  bool abandoned ABSL_GUARDED_BY(mutex) = false;
+};
+
 EventFollower::EventFollower(Store& store, std::string source, OpenStream open,
                              ApplyEvent apply, PrepareContext prepare)
     : EventFollower(
           store, std::move(source), std::move(open),
-          [apply = std::move(apply)](Transaction& tx,
-                                     absl::Span<const v1::Event> events) -> absl::Status {
-            for (const v1::Event& event : events) HERSTEL_RETURN_IF_ERROR(apply(tx, event));
-            return absl::OkStatus();
+          [apply = std::move(apply)](Transaction& tx) -> std::unique_ptr<BatchApplier> {
+            return std::make_unique<EachEventApplier>(tx, apply);
           },
-          std::move(prepare), 1) {}
+          std::move(prepare), Batching{}) {}
 
 EventFollower::EventFollower(Store& store, std::string source, OpenStream open,
-                             ApplyBatch apply, PrepareContext prepare, int max_batch)
+                             BeginBatch begin, PrepareContext prepare, Batching batching)
     : store_(store),
       source_(std::move(source)),
       open_(std::move(open)),
-      apply_(std::move(apply)),
+      begin_(std::move(begin)),
       prepare_(std::move(prepare)),
-      max_batch_(static_cast<size_t>(std::max(1, max_batch))) {}
+      batching_{std::max(1, batching.part),
+                std::max<int64_t>(std::max(1, batching.part), batching.transaction)} {}
 
 EventFollower::~EventFollower() { Stop(); }
 
@@ -79,36 +105,66 @@ void EventFollower::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool EventFollower::ApplyWithCursor(const std::vector<v1::Event>& batch) {
+void EventFollower::TakePart(Inbox& inbox, int64_t limit, int64_t& last_taken,
+                             std::vector<v1::Event>& part) {
+  part.clear();
+  absl::MutexLock lock(&inbox.mutex);
+  while (!inbox.events.empty() && static_cast<int64_t>(part.size()) < limit) {
+    // A stream delivers ascending sequences; anything else is a repeat.
+    if (inbox.events.front().sequence() > last_taken) {
+      last_taken = inbox.events.front().sequence();
+      part.push_back(std::move(inbox.events.front()));
+    }
+    inbox.events.pop_front();
+  }
+}
+
+bool EventFollower::ApplyTransaction(Inbox& inbox, std::vector<v1::Event>& part,
+                                     int64_t& last_taken) {
+  const int64_t first = part.front().sequence();
+  int64_t last_applied = 0;
+  int64_t reached = 0;  // the last event applied or already applied before
+  int runs = 0;
   absl::Status status = store_.Write([&](Transaction& tx) -> absl::Status {
+    // The parts are gone once applied, so a transaction the store runs
+    // again (PostgreSQL, after a conflict) gives up and reads them again.
+    if (++runs > 1) {
+      return absl::AbortedError("the store ran the transaction again; reading from the cursor");
+    }
     HERSTEL_ASSIGN_OR_RETURN(int64_t stored, LoadCursor(tx, source_));
-    auto fresh = std::find_if(batch.begin(), batch.end(),
-                              [&](const v1::Event& event) { return event.sequence() > stored; });
-    if (fresh == batch.end()) return absl::OkStatus();  // duplicate delivery
-    HERSTEL_RETURN_IF_ERROR(apply_(tx, absl::MakeConstSpan(&*fresh, batch.end() - fresh)));
-    return SaveCursor(tx, source_, batch.back().sequence());
+    std::unique_ptr<BatchApplier> applier = begin_(tx);
+    int64_t applied = 0;
+    while (!part.empty()) {
+      auto fresh = std::find_if(part.begin(), part.end(),
+                                [&](const v1::Event& event) { return event.sequence() > stored; });
+      if (fresh != part.end()) {  // before it: duplicate deliveries
+        HERSTEL_RETURN_IF_ERROR(applier->Apply(absl::MakeConstSpan(&*fresh, part.end() - fresh)));
+        applied += part.end() - fresh;
+        last_applied = part.back().sequence();
+      }
+      reached = part.back().sequence();
+      if (applied >= batching_.transaction) break;
+      TakePart(inbox, std::min<int64_t>(batching_.part, batching_.transaction - applied),
+               last_taken, part);
+    }
+    if (last_applied == 0) return absl::OkStatus();
+    HERSTEL_RETURN_IF_ERROR(applier->Finish());
+    return SaveCursor(tx, source_, last_applied);
   });
   if (!status.ok()) {
-    LogFollowerProblem(source_, absl::StrCat("events ", batch.front().sequence(), "..",
-                                             batch.back().sequence(), ": ", status.ToString()));
+    LogFollowerProblem(source_, absl::StrCat("events from ", first, ": ", status.ToString()));
     return false;
   }
-  cursor_.store(std::max(cursor_.load(), batch.back().sequence()));
+  cursor_.store(std::max(cursor_.load(), reached));
   return true;
 }
 
 bool EventFollower::FollowStream(grpc::ClientReaderInterface<v1::Event>& stream,
                                  grpc::ClientContext& context, bool& received) {
-  // Events received but not applied yet; at most `capacity` wait (the next
-  // batch and one more), so memory stays bounded however far behind the
+  // At most two parts wait, so memory stays bounded however far behind the
   // follower is.
-  struct Inbox {
-    absl::Mutex mutex;
-    std::deque<v1::Event> events ABSL_GUARDED_BY(mutex);
-    bool ended ABSL_GUARDED_BY(mutex) = false;
-    bool abandoned ABSL_GUARDED_BY(mutex) = false;
-  } inbox;
-  const size_t capacity = 2 * max_batch_;
+  Inbox inbox;
+  const size_t capacity = 2 * static_cast<size_t>(batching_.part);
   std::thread reader([&] {
     v1::Event event;
     while (stream.Read(&event)) {
@@ -126,9 +182,8 @@ bool EventFollower::FollowStream(grpc::ClientReaderInterface<v1::Event>& stream,
   });
   bool healthy = true;
   int64_t last_taken = 0;
-  std::vector<v1::Event> batch;
+  std::vector<v1::Event> part;
   while (true) {
-    batch.clear();
     {
       absl::MutexLock lock(&inbox.mutex);
       auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(inbox.mutex) {
@@ -136,18 +191,11 @@ bool EventFollower::FollowStream(grpc::ClientReaderInterface<v1::Event>& stream,
       };
       inbox.mutex.Await(absl::Condition(&ready));
       if (inbox.events.empty()) break;  // the stream ended
-      while (!inbox.events.empty() && batch.size() < max_batch_) {
-        // A stream delivers ascending sequences; anything else is a repeat.
-        if (inbox.events.front().sequence() > last_taken) {
-          last_taken = inbox.events.front().sequence();
-          batch.push_back(std::move(inbox.events.front()));
-        }
-        inbox.events.pop_front();
-      }
     }
     received = true;
-    if (batch.empty()) continue;
-    if (!ApplyWithCursor(batch)) {
+    TakePart(inbox, batching_.part, last_taken, part);
+    if (part.empty()) continue;
+    if (!ApplyTransaction(inbox, part, last_taken)) {
       healthy = false;
       {
         absl::MutexLock lock(&inbox.mutex);

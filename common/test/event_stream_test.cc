@@ -1,5 +1,6 @@
 // The outbox stream and a follower together, over real gRPC on loopback:
 // nothing lost, nothing applied twice, across reconnects and failures.
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 
@@ -83,29 +84,85 @@ class EventStreamTest : public ::testing::TestWithParam<StoreBackend> {
   std::unique_ptr<EventFollower> MakeFollower(int port) { return MakeFollower(port, *follower_store_); }
 
   std::unique_ptr<EventFollower> MakeFollower(int port, Store& follower_store) {
+    return std::make_unique<EventFollower>(
+        follower_store, "source-service", OpenStream(port),
+        [this](Transaction& tx, const v1::Event& event) { return Derive(tx, event); },
+        Prepare());
+  }
+
+  // A follower that applies queued events in parts and transactions as
+  // `batching` says, recording their sizes.
+  std::unique_ptr<EventFollower> MakeBatchFollower(int port, EventFollower::Batching batching) {
+    return std::make_unique<EventFollower>(
+        *follower_store_, "source-service", OpenStream(port),
+        [this](Transaction& tx) { return std::make_unique<RecordingApplier>(*this, tx); },
+        Prepare(), batching);
+  }
+
+  EventFollower::OpenStream OpenStream(int port) {
     auto stub = std::shared_ptr<v1::MandateService::Stub>(v1::MandateService::NewStub(
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials())));
+    return [stub](grpc::ClientContext* context, const v1::WatchEventsRequest& request) {
+      return stub->WatchEvents(context, request);
+    };
+  }
+
+  EventFollower::PrepareContext Prepare() {
     Caller caller{"reporting-service", "herstel", v1::ROLE_SERVICE, {"*"},
                   absl::Now() + absl::Hours(1)};
     std::string token = key_->Mint(caller);
-    return std::make_unique<EventFollower>(
-        follower_store, "source-service",
-        [stub](grpc::ClientContext* context, const v1::WatchEventsRequest& request) {
-          return stub->WatchEvents(context, request);
-        },
-        [this](Transaction& tx, const v1::Event& event) -> absl::Status {
-          if (fail_at_.load() == event.sequence()) {
-            fail_at_.store(-1);
-            return absl::InternalError("simulated failure while deriving");
-          }
-          HERSTEL_ASSIGN_OR_RETURN(Statement insert, tx.Prepare("INSERT INTO seen VALUES (?)"));
-          insert.Bind(1, event.sequence());
-          return insert.Run();  // a second apply of one event would show in Seen()
-        },
-        [token](grpc::ClientContext& context) {
-          context.AddMetadata("authorization", "Bearer " + token);
-        });
+    return [token](grpc::ClientContext& context) {
+      context.AddMetadata("authorization", "Bearer " + token);
+    };
   }
+
+  // What the followers derive from one event; fails once at `fail_at_`.
+  absl::Status Derive(Transaction& tx, const v1::Event& event) {
+    if (fail_at_.load() == event.sequence()) {
+      fail_at_.store(-1);
+      return absl::InternalError("simulated failure while deriving");
+    }
+    HERSTEL_ASSIGN_OR_RETURN(Statement insert, tx.Prepare("INSERT INTO seen VALUES (?)"));
+    insert.Bind(1, event.sequence());
+    return insert.Run();  // a second apply of one event would show in Seen()
+  }
+
+  // Derives each part's events and records the parts and the transactions
+  // (how many events each committed, or -1 for one rolled back).
+  class RecordingApplier : public EventFollower::BatchApplier {
+   public:
+    RecordingApplier(EventStreamTest& test, Transaction& tx) : test_(test), tx_(tx) {}
+    absl::Status Apply(absl::Span<const v1::Event> events) override {
+      test_.parts_.push_back(static_cast<int64_t>(events.size()));
+      for (const v1::Event& event : events) {
+        if (last_ != 0 && event.sequence() != last_ + 1) {
+          return absl::InternalError(absl::StrCat("part skips from ", last_, " to ", event.sequence()));
+        }
+        last_ = event.sequence();
+        absl::Status derived = test_.Derive(tx_, event);
+        if (!derived.ok()) {
+          test_.transactions_.push_back(-1);
+          return derived;
+        }
+        ++events_;
+      }
+      return absl::OkStatus();
+    }
+    absl::Status Finish() override {
+      if (test_.fail_finish_.exchange(false)) {
+        test_.transactions_.push_back(-1);
+        return absl::InternalError("simulated failure while writing the transaction");
+      }
+      test_.transactions_.push_back(events_);
+      return absl::OkStatus();
+    }
+
+   private:
+    EventStreamTest& test_;
+    Transaction& tx_;
+    int64_t last_ = 0;
+    int64_t events_ = 0;
+  };
 
   // Waits until the follower's cursor reaches `sequence`.
   void AwaitCursor(int64_t sequence) {
@@ -146,6 +203,10 @@ class EventStreamTest : public ::testing::TestWithParam<StoreBackend> {
   std::unique_ptr<SourceServer> server_;
   std::unique_ptr<EventFollower> follower_;
   std::atomic<int64_t> fail_at_{-1};
+  std::atomic<bool> fail_finish_{false};
+  // Recorded by RecordingApplier (one follower thread applies at a time).
+  std::vector<int64_t> parts_;
+  std::vector<int64_t> transactions_;
 };
 
 TEST_P(EventStreamTest, FollowerAppliesBacklogAndLiveEventsExactlyOnce) {
@@ -197,6 +258,29 @@ TEST_P(EventStreamTest, FailedDerivationIsRetriedAndNeverHalfApplied) {
   follower_->Start();
   AwaitCursor(6);
   EXPECT_EQ(Seen(), OneTo(6));
+}
+
+// A backlog is applied in parts of at most `part` events, in transactions of
+// at most `transaction` events; a failure in the middle of a transaction, or
+// while writing it, rolls all of it back and it is read again from the cursor.
+TEST_P(EventStreamTest, QueuedEventsShareTransactionsPartByPartAndRollBackWhole) {
+  AppendEvents(1000);
+  fail_at_.store(650);
+  fail_finish_.store(true);
+  server_ = std::make_unique<SourceServer>(*source_, *key_);
+  follower_ = MakeBatchFollower(server_->port(), EventFollower::Batching{10, 300});
+  follower_->Start();
+  AwaitCursor(1000);
+  follower_.reset();
+  EXPECT_EQ(Seen(), OneTo(1000));
+  EXPECT_THAT(parts_, ::testing::Each(::testing::AllOf(::testing::Ge(1), ::testing::Le(10))));
+  EXPECT_THAT(transactions_, ::testing::Each(::testing::Le(300)));
+  // Two rolled back (the failed derivation and the failed write); the
+  // committed ones add up to every event once.
+  EXPECT_EQ(std::count(transactions_.begin(), transactions_.end(), -1), 2);
+  int64_t committed = 0;
+  for (int64_t events : transactions_) committed += std::max<int64_t>(events, 0);
+  EXPECT_EQ(committed, 1000);
 }
 
 // Two replicas of a following service, each with its own follower on the one

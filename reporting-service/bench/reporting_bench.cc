@@ -78,8 +78,11 @@ ABSL_FLAG(int, municipalities, 14,
 ABSL_FLAG(std::string, municipality, "municipalities/groningen",
           "the municipality of GetMonitor (groningen has the most cases)");
 ABSL_FLAG(int, year, 2025, "the year of the monitor period and of the yearly report");
-ABSL_FLAG(int, follower_batch, herstel::reporting::kFollowerBatch,
-          "queued events each follower applies per write transaction during the rebuild "
+ABSL_FLAG(int, follower_part, herstel::reporting::kFollowerBatching.part,
+          "queued events each follower applies at once during the rebuild (the service's "
+          "setting by default)");
+ABSL_FLAG(int64_t, follower_transaction, herstel::reporting::kFollowerBatching.transaction,
+          "events each follower applies per write transaction at most during the rebuild "
           "(the service's setting by default; 1 = one transaction per event)");
 ABSL_FLAG(int, solve_deadline_seconds, 30,
           "give up waiting for the suppression of one period (and skip GetMonitor and the "
@@ -273,7 +276,8 @@ absl::Status Run() {
                                       PeakRssMib(), CurrentRssMib()));
 
   // 2. Rebuild through the followers.
-  const int follower_batch = absl::GetFlag(FLAGS_follower_batch);
+  const EventFollower::Batching batching{absl::GetFlag(FLAGS_follower_part),
+                                         absl::GetFlag(FLAGS_follower_transaction)};
   std::vector<std::unique_ptr<EventFollower>> followers;
   for (int source = 0; source < kStorySourceCount; ++source) {
     const std::string path = absl::StrCat(directory, "/", kStorySources[source], ".events");
@@ -291,10 +295,8 @@ absl::Status Run() {
           }
           return std::make_unique<FileEventStream>(std::move(reader), request.after_sequence());
         },
-        [name](Transaction& tx, absl::Span<const v1::Event> events) {
-          return ApplySourceEvents(tx, name, events);
-        },
-        [](grpc::ClientContext&) {}, follower_batch));
+        [name](Transaction& tx) { return BeginSourceEvents(tx, name); },
+        [](grpc::ClientContext&) {}, batching));
   }
   std::vector<Milestone> milestones;
   const int percents[] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100};
@@ -318,8 +320,8 @@ absl::Status Run() {
   const double rebuild_seconds = milestones.back().seconds;
   const double rebuild_cpu_seconds = milestones.back().cpu_seconds;
   for (auto& follower : followers) follower->Stop();
-  std::cout << "rebuild (3 EventFollowers, up to " << follower_batch
-            << " events per transaction): " << total << " events in " << absl::StrFormat("%.1f", rebuild_seconds)
+  std::cout << "rebuild (3 EventFollowers, parts of " << batching.part << ", up to "
+            << batching.transaction << " events per transaction): " << total << " events in " << absl::StrFormat("%.1f", rebuild_seconds)
             << " s = " << absl::StrFormat("%.0f", total / rebuild_seconds)
             << " events/s wall clock; CPU " << absl::StrFormat("%.1f", rebuild_cpu_seconds)
             << " s = " << absl::StrFormat("%.1f", 1e6 * rebuild_cpu_seconds / total)

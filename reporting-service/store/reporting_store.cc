@@ -447,21 +447,50 @@ const MigrationSet& ReportingMigrations() {
   return *migrations;
 }
 
+namespace {
+
+class SourceEventsApplier : public EventFollower::BatchApplier {
+ public:
+  SourceEventsApplier(Transaction& tx, std::string source)
+      : tx_(tx), source_(std::move(source)), batch_(tx) {}
+
+  absl::Status Apply(absl::Span<const v1::Event> events) override {
+    for (const v1::Event& event : events) HERSTEL_RETURN_IF_ERROR(ApplyEvent(event, batch_));
+    if (!events.empty()) last_commit_micros_ = TimeUtil::TimestampToMicroseconds(events.back().commit_time());
+    return absl::OkStatus();
+  }
+
+  absl::Status Finish() override {
+    HERSTEL_RETURN_IF_ERROR(batch_.Flush());
+    if (!last_commit_micros_.has_value()) return absl::OkStatus();
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement progress,
+        tx_.Prepare("INSERT INTO source_progress (source, last_commit_micros, last_apply_micros) "
+                    "VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET last_commit_micros = "
+                    "excluded.last_commit_micros, last_apply_micros = excluded.last_apply_micros"));
+    progress.Bind(1, source_).Bind(2, *last_commit_micros_).Bind(3, absl::ToUnixMicros(absl::Now()));
+    return progress.Run();
+  }
+
+ private:
+  Transaction& tx_;
+  const std::string source_;
+  AggregateBatch batch_;
+  std::optional<int64_t> last_commit_micros_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventFollower::BatchApplier> BeginSourceEvents(Transaction& tx,
+                                                               std::string source) {
+  return std::make_unique<SourceEventsApplier>(tx, std::move(source));
+}
+
 absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
                                absl::Span<const v1::Event> events) {
-  if (events.empty()) return absl::OkStatus();
-  AggregateBatch batch(tx);
-  for (const v1::Event& event : events) HERSTEL_RETURN_IF_ERROR(ApplyEvent(event, batch));
-  HERSTEL_RETURN_IF_ERROR(batch.Flush());
-  HERSTEL_ASSIGN_OR_RETURN(
-      Statement progress,
-      tx.Prepare("INSERT INTO source_progress (source, last_commit_micros, last_apply_micros) "
-                 "VALUES (?, ?, ?) ON CONFLICT (source) DO UPDATE SET last_commit_micros = "
-                 "excluded.last_commit_micros, last_apply_micros = excluded.last_apply_micros"));
-  progress.Bind(1, source)
-      .Bind(2, TimeUtil::TimestampToMicroseconds(events.back().commit_time()))
-      .Bind(3, absl::ToUnixMicros(absl::Now()));
-  return progress.Run();
+  SourceEventsApplier applier(tx, std::string(source));
+  HERSTEL_RETURN_IF_ERROR(applier.Apply(events));
+  return applier.Finish();
 }
 
 absl::StatusOr<std::vector<SourceProgress>> LoadSourceProgress(Transaction& tx) {

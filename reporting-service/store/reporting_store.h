@@ -6,6 +6,7 @@
 #define HERSTEL_REPORTING_STORE_REPORTING_STORE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "domain/backlog.h"
 #include "domain/figures.h"
 #include "domain/suppression.h"
+#include "herstel/follower.h"
 #include "herstel/store.h"
 #include "herstel/v1/reporting_service.pb.h"
 
@@ -29,16 +31,23 @@ const MigrationSet& ReportingMigrations();
 inline constexpr const char* kSources[] = {"case-service", "mandate-service",
                                            "escalation-service"};
 
-// How many queued events of a source the followers apply in one transaction
-// (a rebuild or catch-up; a live event goes at once). Larger batches write
-// each day's counter rows and the touched state pages once for more events
-// (at 1.2 M events: 2,000 -> 24, 10,000 -> 16.5, 30,000 -> 14 µs of CPU per
-// event), and hold the store's write lock longer (about 0.3 s at 20,000).
-inline constexpr int kFollowerBatch = 20000;
+// How the followers group queued events of a source (a rebuild, a catch-up;
+// a live event goes at once): parts of 5,000, and one transaction goes on
+// for as long as more wait, up to a million. A transaction keeps what it
+// derives in memory (AggregateBatch: counter rows, case and escalation
+// states) and writes it once, so each day's counter rows and each case's
+// state are written about once per transaction instead of once per part.
+// Memory is bounded by the aggregates one transaction touches, not by its
+// events; the store's write lock is held for the whole transaction (a few
+// seconds during a rebuild).
+inline constexpr EventFollower::Batching kFollowerBatching{5000, 1000000};
 
-// Applies `events` of `source` (consecutive, ascending) inside `tx` (the
-// follower's transaction, which also stores the cursor) and records the
-// source's progress.
+// Applies events of `source` inside `tx` (the follower's transaction, which
+// also stores the cursor), part by part; Finish writes the aggregates and
+// records the source's progress.
+std::unique_ptr<EventFollower::BatchApplier> BeginSourceEvents(Transaction& tx,
+                                                               std::string source);
+// The same for `events` at once (consecutive, ascending).
 absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
                                absl::Span<const v1::Event> events);
 

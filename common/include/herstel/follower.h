@@ -4,9 +4,11 @@
 // after a crash the follower resumes exactly after the last event it
 // applied: nothing lost, nothing counted twice. Duplicate deliveries
 // (sequence at or below the cursor) are skipped. A reader thread receives
-// while the follower applies; when events queue up (a rebuild, a catch-up
-// after an outage) up to `max_batch` of them share one transaction, and a
-// lone live event is applied at once on its own.
+// while the follower applies; a lone live event is applied at once on its
+// own. When events queue up (a rebuild, a catch-up after an outage) one
+// transaction goes on taking them part by part for as long as more are
+// waiting, up to a limit: the applier keeps what it derives in memory and
+// writes it once, while only a few parts of events are held at any time.
 #ifndef HERSTEL_FOLLOWER_H_
 #define HERSTEL_FOLLOWER_H_
 
@@ -44,18 +46,39 @@ class EventFollower {
   // Applies one event inside the transaction that also advances the cursor.
   // An error rolls both back; the event is retried after a pause.
   using ApplyEvent = std::function<absl::Status(Transaction&, const v1::Event&)>;
-  // Applies consecutive events (ascending sequences, none applied before)
-  // inside the transaction that also advances the cursor past the last.
-  using ApplyBatch = std::function<absl::Status(Transaction&, absl::Span<const v1::Event>)>;
+  // Applies the events of one write transaction as they are received, part
+  // by part. The follower saves the cursor after Finish in the same
+  // transaction: all of it lands or none (an error from either rolls the
+  // transaction back, and the events are read again from the cursor).
+  class BatchApplier {
+   public:
+    virtual ~BatchApplier() = default;
+    // Consecutive events (ascending sequences, none applied before), after
+    // those of the previous call.
+    virtual absl::Status Apply(absl::Span<const v1::Event> events) = 0;
+    // After the last part, before the cursor is saved.
+    virtual absl::Status Finish() = 0;
+  };
+  // The applier of one write transaction.
+  using BeginBatch = std::function<std::unique_ptr<BatchApplier>(Transaction&)>;
+  // How many queued events go together.
+  struct Batching {
+    // Events handed to Apply at once (at least 1); twice as many wait
+    // received at most.
+    int part = 1;
+    // Events in one transaction at most (at least `part`): while more wait
+    // when a part is applied, the transaction goes on with them.
+    int64_t transaction = 1;
+  };
   // Adds credentials (the follower's bearer token) to a fresh context.
   using PrepareContext = std::function<void(grpc::ClientContext&)>;
 
   // One event per transaction.
   EventFollower(Store& store, std::string source, OpenStream open, ApplyEvent apply,
                 PrepareContext prepare);
-  // Up to `max_batch` (at least 1) queued events per transaction.
-  EventFollower(Store& store, std::string source, OpenStream open, ApplyBatch apply,
-                PrepareContext prepare, int max_batch);
+  // Queued events in parts and transactions as `batching` says.
+  EventFollower(Store& store, std::string source, OpenStream open, BeginBatch begin,
+                PrepareContext prepare, Batching batching);
   ~EventFollower();
   EventFollower(const EventFollower&) = delete;
   EventFollower& operator=(const EventFollower&) = delete;
@@ -70,22 +93,30 @@ class EventFollower {
   bool connected() const { return connected_.load(); }
 
  private:
+  // Events received but not applied yet.
+  struct Inbox;
+
   void Run();
   // Receives `stream` on a reader thread and applies what arrives in
-  // batches until the stream ends or an apply fails (then cancels
-  // `context`). Returns whether every batch applied; `received` tells
-  // whether any event arrived.
+  // transactions until the stream ends or an apply fails (then cancels
+  // `context`). Returns whether every transaction committed; `received`
+  // tells whether any event arrived.
   bool FollowStream(grpc::ClientReaderInterface<v1::Event>& stream,
                     grpc::ClientContext& context, bool& received);
-  // Applies `batch` with its cursor in one transaction; false on failure.
-  bool ApplyWithCursor(const std::vector<v1::Event>& batch);
+  // Moves up to `limit` waiting events into `part` (emptied first),
+  // skipping repeats of what was taken before (`last_taken`); never waits.
+  void TakePart(Inbox& inbox, int64_t limit, int64_t& last_taken,
+                std::vector<v1::Event>& part);
+  // Applies `part` and what keeps waiting after it, with the cursor, in one
+  // transaction; false on failure.
+  bool ApplyTransaction(Inbox& inbox, std::vector<v1::Event>& part, int64_t& last_taken);
 
   Store& store_;
   const std::string source_;
   const OpenStream open_;
-  const ApplyBatch apply_;
+  const BeginBatch begin_;
   const PrepareContext prepare_;
-  const size_t max_batch_;
+  const Batching batching_;
   std::atomic<int64_t> cursor_{0};
   std::atomic<bool> connected_{false};
   absl::Mutex mutex_;
