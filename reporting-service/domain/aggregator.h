@@ -169,7 +169,7 @@ class AggregateSink {
   virtual absl::Status MarkItemDay(absl::string_view kind, absl::string_view item,
                                    const AreaKey& area, int64_t day) = 0;
   virtual absl::StatusOr<std::optional<CaseState>> LoadCase(absl::string_view name) = 0;
-  virtual absl::Status SaveCase(absl::string_view name, const CaseState& state) = 0;
+  virtual absl::Status SaveCase(absl::string_view name, CaseState state) = 0;
   virtual absl::StatusOr<std::optional<EscalationState>> LoadEscalation(absl::string_view name) = 0;
   virtual absl::Status SaveEscalation(absl::string_view name, const EscalationState& state) = 0;
   virtual absl::Status OpenItem(const DueItem& item) = 0;

@@ -106,21 +106,44 @@ std::string AreaCondition(const std::optional<AreaKey>& only, int first_paramete
 }  // namespace
 
 int AggregateBatch::AreaId(const AreaKey& area) {
+  for (int recent : recent_areas_) {
+    if (recent >= 0 && areas_[recent] == area) return recent;
+  }
   auto [known, added] = area_ids_.try_emplace(area, static_cast<int>(areas_.size()));
   if (added) areas_.push_back(area);
+  std::rotate(recent_areas_.rbegin(), recent_areas_.rbegin() + 1, recent_areas_.rend());
+  recent_areas_[0] = known->second;
   return known->second;
 }
 
 absl::Status AggregateBatch::AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
                                       int64_t dim2, int64_t dim3, int64_t day, int64_t delta) {
-  CellKey cell{metric::IdOf(metric), dim1, dim2, dim3};
-  if (std::get<0>(cell) < 0) {
+  static const std::array<bool, metric::kCount> is_stock = [] {
+    std::array<bool, metric::kCount> stock{};
+    for (int id = 0; id < metric::kCount; ++id) stock[id] = metric::IsStock(metric::kAll[id]);
+    return stock;
+  }();
+  const int metric_id = metric::IdOf(metric);
+  if (metric_id < 0) {
     return absl::InvalidArgumentError(absl::StrCat("'", metric, "' is not a known metric"));
   }
   const int area_id = AreaId(area);
-  if (metric::IsStock(metric)) spans_[RowKey{area_id, day / kStockSpanDays}][cell] += delta;
-  days_[RowKey{area_id, day}][std::move(cell)] += delta;
+  const CellKey cell{metric_id, dim1, dim2, dim3};
+  if (is_stock[metric_id]) {
+    RowOf(spans_, recent_spans_, RowKey{area_id, day / kStockSpanDays})[cell] += delta;
+  }
+  RowOf(days_, recent_days_, RowKey{area_id, day})[cell] += delta;
   return absl::OkStatus();
+}
+
+AggregateBatch::Cells& AggregateBatch::RowOf(Rows& rows, RecentRows& recent, const RowKey& key) {
+  for (const auto& [recent_key, cells] : recent.rows) {
+    if (cells != nullptr && recent_key == key) return *cells;
+  }
+  Cells& cells = rows[key];
+  recent.rows[recent.next] = {key, &cells};
+  recent.next = (recent.next + 1) % static_cast<int>(recent.rows.size());
+  return cells;
 }
 
 absl::Status AggregateBatch::MarkItemDay(absl::string_view kind, absl::string_view item,
@@ -133,8 +156,13 @@ absl::StatusOr<std::optional<CaseState>> AggregateBatch::LoadCase(absl::string_v
   return LoadCached<store::StoredCase>(cases_, name);
 }
 
-absl::Status AggregateBatch::SaveCase(absl::string_view name, const CaseState& state) {
-  cases_.states[std::string(name)] = state;
+absl::Status AggregateBatch::SaveCase(absl::string_view name, CaseState state) {
+  auto known = cases_.states.find(name);
+  if (known != cases_.states.end()) {
+    known->second = std::move(state);
+  } else {
+    cases_.states.emplace(std::string(name), std::move(state));
+  }
   cases_.changed.emplace(name);
   return absl::OkStatus();
 }
@@ -230,6 +258,8 @@ absl::Status AggregateBatch::Flush() {
   HERSTEL_RETURN_IF_ERROR(MergeRows("stock_spans", "span", spans_));
   days_.clear();
   spans_.clear();
+  recent_days_ = {};
+  recent_spans_ = {};
   for (const auto& [kind, municipality, village, day, item] : marks_) {
     HERSTEL_ASSIGN_OR_RETURN(Statement insert,
                              tx_.Prepare("INSERT OR IGNORE INTO item_days (kind, municipality, "
@@ -260,40 +290,42 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
     return std::pair(area_rank[a->first.first], a->first.second) <
            std::pair(area_rank[b->first.first], b->first.second);
   });
+  const std::string select = absl::StrCat("SELECT cells FROM ", table, " WHERE municipality = ? "
+                                          "AND village = ? AND ", bucket, " = ?");
+  const std::string upsert_row = absl::StrCat(
+      "INSERT INTO ", table, " (municipality, village, ", bucket, ", cells) VALUES (?, ?, ?, ?) "
+      "ON CONFLICT (municipality, village, ", bucket, ") DO UPDATE SET cells = excluded.cells");
+  store::DayCounters row;
+  absl::flat_hash_set<CellKey> stored_cells;
   for (const Rows::value_type* row_change : in_order) {
     const auto& [key, changes] = *row_change;
     const auto& [area_id, number] = key;
-    const std::string& municipality = areas_[area_id].municipality;
-    const std::string& village = areas_[area_id].village;
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement query,
-        tx_.Prepare(absl::StrCat("SELECT cells FROM ", table, " WHERE municipality = ? AND "
-                                 "village = ? AND ", bucket, " = ?")));
-    query.Bind(1, municipality).Bind(2, village).Bind(3, number);
+    const AreaKey& area = areas_[area_id];
+    HERSTEL_ASSIGN_OR_RETURN(Statement query, tx_.Prepare(select));
+    query.Bind(1, area.municipality).Bind(2, area.village).Bind(3, number);
     HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
-    store::DayCounters row;
-    if (found) {
-      HERSTEL_RETURN_IF_ERROR(ParseRow(query.ColumnBlob(0), table, areas_[area_id], number, row));
-    }
-    Cells remaining = changes;
+    row.Clear();
+    stored_cells.clear();
     google::protobuf::RepeatedField<int64_t>& cells = *row.mutable_cells();
-    for (int at = 0; at < cells.size(); at += kCounterNumbers) {
-      auto change = remaining.find(CellKey{static_cast<int>(cells[at]), cells[at + 1],
-                                           cells[at + 2], cells[at + 3]});
-      if (change == remaining.end()) continue;
-      cells[at + 4] += change->second;
-      remaining.erase(change);
+    if (found) {
+      // A row written before (by an earlier batch): its cells take their change.
+      HERSTEL_RETURN_IF_ERROR(ParseRow(query.ColumnBlob(0), table, area, number, row));
+      for (int at = 0; at < cells.size(); at += kCounterNumbers) {
+        const CellKey cell{static_cast<int>(cells[at]), cells[at + 1], cells[at + 2],
+                           cells[at + 3]};
+        stored_cells.insert(cell);
+        auto change = changes.find(cell);
+        if (change != changes.end()) cells[at + 4] += change->second;
+      }
     }
-    for (const auto& [cell_key, delta] : remaining) {
-      const auto& [metric_id, dim1, dim2, dim3] = cell_key;
-      for (int64_t value : {int64_t{metric_id}, dim1, dim2, dim3, delta}) cells.Add(value);
+    for (const auto& [cell, delta] : changes) {
+      if (stored_cells.contains(cell)) continue;
+      for (int64_t value : {int64_t{cell.metric}, cell.dim1, cell.dim2, cell.dim3, delta}) {
+        cells.Add(value);
+      }
     }
-    HERSTEL_ASSIGN_OR_RETURN(
-        Statement upsert,
-        tx_.Prepare(absl::StrCat("INSERT INTO ", table, " (municipality, village, ", bucket,
-                                 ", cells) VALUES (?, ?, ?, ?) ON CONFLICT (municipality, "
-                                 "village, ", bucket, ") DO UPDATE SET cells = excluded.cells")));
-    upsert.Bind(1, municipality).Bind(2, village).Bind(3, number);
+    HERSTEL_ASSIGN_OR_RETURN(Statement upsert, tx_.Prepare(upsert_row));
+    upsert.Bind(1, area.municipality).Bind(2, area.village).Bind(3, number);
     upsert.BindBlob(4, row.SerializeAsString());
     HERSTEL_RETURN_IF_ERROR(upsert.Run());
   }

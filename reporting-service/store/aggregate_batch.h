@@ -15,6 +15,7 @@
 #ifndef HERSTEL_REPORTING_STORE_AGGREGATE_BATCH_H_
 #define HERSTEL_REPORTING_STORE_AGGREGATE_BATCH_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "domain/aggregator.h"
@@ -44,7 +46,7 @@ class AggregateBatch : public AggregateSink {
   absl::Status MarkItemDay(absl::string_view kind, absl::string_view item, const AreaKey& area,
                            int64_t day) override;
   absl::StatusOr<std::optional<CaseState>> LoadCase(absl::string_view name) override;
-  absl::Status SaveCase(absl::string_view name, const CaseState& state) override;
+  absl::Status SaveCase(absl::string_view name, CaseState state) override;
   absl::StatusOr<std::optional<EscalationState>> LoadEscalation(absl::string_view name) override;
   absl::Status SaveEscalation(absl::string_view name, const EscalationState& state) override;
   absl::Status OpenItem(const DueItem& item) override;
@@ -61,16 +63,40 @@ class AggregateBatch : public AggregateSink {
   absl::Status Flush();
 
  private:
-  // A counter cell's identity within its row: metric (metric::IdOf), dimensions.
-  using CellKey = std::tuple<int, int64_t, int64_t, int64_t>;
+  // A counter cell's identity within its row: metric (metric::IdOf) and
+  // dimensions.
+  struct CellKey {
+    int metric;
+    int64_t dim1;
+    int64_t dim2;
+    int64_t dim3;
+    bool operator==(const CellKey& other) const {
+      return metric == other.metric && dim1 == other.dim1 && dim2 == other.dim2 &&
+             dim3 == other.dim3;
+    }
+    template <typename H>
+    friend H AbslHashValue(H hash, const CellKey& key) {
+      return H::combine(std::move(hash), key.metric, key.dim1, key.dim2, key.dim3);
+    }
+  };
   using Cells = absl::flat_hash_map<CellKey, int64_t>;
   // (area as numbered by AreaId, day or span).
   using RowKey = std::pair<int, int64_t>;
-  using Rows = absl::flat_hash_map<RowKey, Cells>;
+  // Rows keep their address (node map), so the last few rows written are
+  // found again without hashing (RecentRows).
+  using Rows = absl::node_hash_map<RowKey, Cells>;
+  struct RecentRows {
+    std::array<std::pair<RowKey, Cells*>, 4> rows{};
+    int next = 0;
+  };
+  // The cells of row `key` in `rows`, created when new.
+  static Cells& RowOf(Rows& rows, RecentRows& recent, const RowKey& key);
 
   // The number of `area` within this batch (areas_[number] is the area).
+  // The last few areas are compared first: an event counts in the same
+  // region, municipality and village many times.
   int AreaId(const AreaKey& area);
-  // Adds `rows` into `table` (day_counters or stock_spans; `bucket` names
+  // Adds `cells` into `table` (day_counters or stock_spans; `bucket` names
   // its day or span column).
   absl::Status MergeRows(absl::string_view table, absl::string_view bucket, const Rows& rows);
   // States of one kind read or written in this batch; `changed` are saved
@@ -91,8 +117,11 @@ class AggregateBatch : public AggregateSink {
   Transaction& tx_;
   absl::flat_hash_map<AreaKey, int> area_ids_;
   std::vector<AreaKey> areas_;
+  std::array<int, 4> recent_areas_{-1, -1, -1, -1};
   Rows days_;
   Rows spans_;
+  RecentRows recent_days_;
+  RecentRows recent_spans_;
   absl::flat_hash_set<std::tuple<std::string, std::string, std::string, int64_t, std::string>>
       marks_;
   StateCache<CaseState> cases_;

@@ -35,7 +35,7 @@ class MemorySink : public AggregateSink {
     if (found == cases.end()) return std::optional<CaseState>();
     return std::optional<CaseState>(found->second);
   }
-  absl::Status SaveCase(absl::string_view name, const CaseState& state) override {
+  absl::Status SaveCase(absl::string_view name, CaseState state) override {
     cases[std::string(name)] = state;
     return absl::OkStatus();
   }

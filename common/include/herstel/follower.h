@@ -103,8 +103,9 @@ class EventFollower {
   // tells whether any event arrived.
   bool FollowStream(grpc::ClientReaderInterface<v1::Event>& stream,
                     grpc::ClientContext& context, bool& received);
-  // Moves up to `limit` waiting events into `part` (emptied first),
-  // skipping repeats of what was taken before (`last_taken`); never waits.
+  // Moves up to `limit` waiting events into `part` (its applied events go
+  // back to the inbox as spares first), skipping repeats of what was taken
+  // before (`last_taken`); never waits.
   void TakePart(Inbox& inbox, int64_t limit, int64_t& last_taken,
                 std::vector<v1::Event>& part);
   // Applies `part` and what keeps waiting after it, with the cursor, in one
