@@ -81,9 +81,12 @@ void ReportingFollowers::Start() {
     followed.open = OpenStreamFor(followed.source.name, followed.client->channel());
     const std::string source = followed.source.name;
     ServiceClient* client = followed.client.get();
+    KeptStates* kept_cases = source == "case-service" ? &followed.kept_cases : nullptr;
     followed.follower = std::make_unique<EventFollower>(
         store_, source, followed.open,
-        [source](Transaction& tx) { return BeginSourceEvents(tx, source); },
+        [source, kept_cases](Transaction& tx) {
+          return BeginSourceEvents(tx, source, kept_cases);
+        },
         [client](grpc::ClientContext& context) {
           client->Prepare(context, kStreamTokenLifetime);
         },

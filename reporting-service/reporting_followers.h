@@ -24,6 +24,7 @@
 #include "herstel/v1/reporting_service.pb.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "store/aggregate_batch.h"
 
 namespace herstel::reporting {
 
@@ -59,6 +60,8 @@ class ReportingFollowers {
     std::unique_ptr<EventFollower> follower;
     EventFollower::OpenStream open;
     int64_t cursor_at_start = 0;
+    // The case-service's case states across transactions (KeptStates).
+    KeptStates kept_cases;
   };
 
   void StatusLoop();

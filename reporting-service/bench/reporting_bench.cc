@@ -279,10 +279,12 @@ absl::Status Run() {
   const EventFollower::Batching batching{absl::GetFlag(FLAGS_follower_part),
                                          absl::GetFlag(FLAGS_follower_transaction)};
   std::vector<std::unique_ptr<EventFollower>> followers;
+  KeptStates kept_cases;  // as ReportingFollowers keeps them for the case-service
   for (int source = 0; source < kStorySourceCount; ++source) {
     const std::string path = absl::StrCat(directory, "/", kStorySources[source], ".events");
     const int64_t events = counts.events[source];
     const std::string name = kStorySources[source];
+    KeptStates* kept = name == "case-service" ? &kept_cases : nullptr;
     followers.push_back(std::make_unique<EventFollower>(
         *store, name,
         [path, events](grpc::ClientContext*, const v1::WatchEventsRequest& request)
@@ -295,7 +297,7 @@ absl::Status Run() {
           }
           return std::make_unique<FileEventStream>(std::move(reader), request.after_sequence());
         },
-        [name](Transaction& tx) { return BeginSourceEvents(tx, name); },
+        [name, kept](Transaction& tx) { return BeginSourceEvents(tx, name, kept); },
         [](grpc::ClientContext&) {}, batching));
   }
   std::vector<Milestone> milestones;

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -119,8 +121,9 @@ struct CaseState {
   int risk_category = 0;  // v1::RiskCategory
   bool has_contact_person = false;
   bool has_plan = false;
-  std::set<int> plan_tracks;  // tracks the plan covers
-  std::map<int, TrackState> tracks;
+  // B-trees: a case's few tracks sit in one node, so a copy is one allocation.
+  absl::btree_set<int> plan_tracks;  // tracks the plan covers
+  absl::btree_map<int, TrackState> tracks;
 
   bool open() const;
   bool plan_covers_all_open_tracks() const;

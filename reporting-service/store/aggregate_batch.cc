@@ -105,6 +105,33 @@ std::string AreaCondition(const std::optional<AreaKey>& only, int first_paramete
 
 }  // namespace
 
+void KeptStates::ValidateAt(int64_t stored_cursor) {
+  staged_.clear();
+  if (stored_cursor == cursor_) return;
+  states_.clear();
+  cursor_ = stored_cursor;
+  complete_ = stored_cursor == 0;
+}
+
+const std::string* KeptStates::Find(absl::string_view name) const {
+  auto found = states_.find(name);
+  return found == states_.end() ? nullptr : &found->second;
+}
+
+void KeptStates::Stage(absl::string_view name, std::string stored) {
+  staged_.emplace_back(std::string(name), std::move(stored));
+}
+
+void KeptStates::Commit(int64_t cursor) {
+  for (auto& [name, stored] : staged_) states_[std::move(name)] = std::move(stored);
+  staged_.clear();
+  cursor_ = cursor;
+  if (states_.size() > kMaxKeptStates) {
+    states_.clear();
+    complete_ = false;
+  }
+}
+
 int AggregateBatch::AreaId(const AreaKey& area) {
   for (int recent : recent_areas_) {
     if (recent >= 0 && areas_[recent] == area) return recent;
@@ -153,7 +180,7 @@ absl::Status AggregateBatch::MarkItemDay(absl::string_view kind, absl::string_vi
 }
 
 absl::StatusOr<std::optional<CaseState>> AggregateBatch::LoadCase(absl::string_view name) {
-  return LoadCached<store::StoredCase>(cases_, name);
+  return LoadCached<store::StoredCase>(cases_, kept_cases_, name);
 }
 
 absl::Status AggregateBatch::SaveCase(absl::string_view name, CaseState state) {
@@ -169,7 +196,7 @@ absl::Status AggregateBatch::SaveCase(absl::string_view name, CaseState state) {
 
 absl::StatusOr<std::optional<EscalationState>> AggregateBatch::LoadEscalation(
     absl::string_view name) {
-  return LoadCached<store::StoredEscalation>(escalations_, name);
+  return LoadCached<store::StoredEscalation>(escalations_, nullptr, name);
 }
 
 absl::Status AggregateBatch::SaveEscalation(absl::string_view name,
@@ -180,6 +207,7 @@ absl::Status AggregateBatch::SaveEscalation(absl::string_view name,
 }
 
 absl::Status AggregateBatch::OpenItem(const DueItem& item) {
+  absl::MutexLockMaybe lock(sql_);
   std::vector<std::string> municipalities = item.municipalities;
   if (municipalities.empty()) municipalities.push_back("");
   for (const std::string& municipality : municipalities) {
@@ -200,6 +228,7 @@ absl::Status AggregateBatch::OpenItem(const DueItem& item) {
 
 absl::StatusOr<std::optional<int64_t>> AggregateBatch::ItemStartMicros(absl::string_view kind,
                                                                        absl::string_view name) {
+  absl::MutexLockMaybe lock(sql_);
   HERSTEL_ASSIGN_OR_RETURN(
       Statement query,
       tx_.Prepare("SELECT start_micros FROM due_items WHERE kind = ? AND name = ? LIMIT 1"));
@@ -211,6 +240,7 @@ absl::StatusOr<std::optional<int64_t>> AggregateBatch::ItemStartMicros(absl::str
 
 absl::Status AggregateBatch::CloseItem(absl::string_view kind, absl::string_view name,
                                        int64_t end_micros) {
+  absl::MutexLockMaybe lock(sql_);
   HERSTEL_ASSIGN_OR_RETURN(Statement update,
                            tx_.Prepare("UPDATE due_items SET end_micros = ? WHERE kind = ? AND "
                                        "name = ? AND end_micros IS NULL"));
@@ -220,6 +250,7 @@ absl::Status AggregateBatch::CloseItem(absl::string_view kind, absl::string_view
 
 absl::Status AggregateBatch::SetItemDue(absl::string_view kind, absl::string_view name,
                                         int64_t due_micros) {
+  absl::MutexLockMaybe lock(sql_);
   HERSTEL_ASSIGN_OR_RETURN(
       Statement update,
       tx_.Prepare("UPDATE due_items SET due_micros = ? WHERE kind = ? AND name = ?"));
@@ -228,6 +259,7 @@ absl::Status AggregateBatch::SetItemDue(absl::string_view kind, absl::string_vie
 }
 
 absl::Status AggregateBatch::SaveBudgetLine(const BudgetLineInfo& line) {
+  absl::MutexLockMaybe lock(sql_);
   HERSTEL_ASSIGN_OR_RETURN(
       Statement upsert,
       tx_.Prepare("INSERT INTO budget_lines (name, display_name, source, municipality, year) "
@@ -240,6 +272,7 @@ absl::Status AggregateBatch::SaveBudgetLine(const BudgetLineInfo& line) {
 }
 
 absl::Status AggregateBatch::SaveBudgetBalance(const BudgetBalanceRow& balance, int64_t day) {
+  absl::MutexLockMaybe lock(sql_);
   HERSTEL_ASSIGN_OR_RETURN(
       Statement upsert,
       tx_.Prepare("INSERT INTO budget_balances (name, day, ceiling_cents, reserved_cents, "
@@ -254,6 +287,7 @@ absl::Status AggregateBatch::SaveBudgetBalance(const BudgetBalanceRow& balance, 
 }
 
 absl::Status AggregateBatch::Flush() {
+  absl::MutexLockMaybe lock(sql_);
   HERSTEL_RETURN_IF_ERROR(MergeRows("day_counters", "day", days_));
   HERSTEL_RETURN_IF_ERROR(MergeRows("stock_spans", "span", spans_));
   days_.clear();
@@ -268,8 +302,8 @@ absl::Status AggregateBatch::Flush() {
     HERSTEL_RETURN_IF_ERROR(insert.Run());
   }
   marks_.clear();
-  HERSTEL_RETURN_IF_ERROR(SaveChanged(cases_));
-  return SaveChanged(escalations_);
+  HERSTEL_RETURN_IF_ERROR(SaveChanged(cases_, kept_cases_));
+  return SaveChanged(escalations_, nullptr);
 }
 
 absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_view bucket,
@@ -334,17 +368,27 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
 
 template <typename Stored, typename State>
 absl::StatusOr<std::optional<State>> AggregateBatch::LoadCached(StateCache<State>& cache,
+                                                                KeptStates* kept,
                                                                 absl::string_view name) {
   auto known = cache.states.find(name);
   if (known != cache.states.end()) return known->second;
-  HERSTEL_ASSIGN_OR_RETURN(Statement query,
-                           tx_.Prepare("SELECT state FROM entity_states WHERE name = ?"));
-  query.Bind(1, name);
-  HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
+  const std::string* bytes = kept != nullptr ? kept->Find(name) : nullptr;
+  std::string queried;
+  if (bytes == nullptr && (kept == nullptr || !kept->complete())) {
+    absl::MutexLockMaybe lock(sql_);
+    HERSTEL_ASSIGN_OR_RETURN(Statement query,
+                             tx_.Prepare("SELECT state FROM entity_states WHERE name = ?"));
+    query.Bind(1, name);
+    HERSTEL_ASSIGN_OR_RETURN(bool found, query.Step());
+    if (found) {
+      queried = query.ColumnBlob(0);
+      bytes = &queried;
+    }
+  }
   std::optional<State> state;
-  if (found) {
+  if (bytes != nullptr) {
     Stored stored;
-    if (!stored.ParseFromString(query.ColumnBlob(0))) {
+    if (!stored.ParseFromString(*bytes)) {
       return absl::DataLossError(absl::StrCat("stored state of ", name, " cannot be read"));
     }
     state = FromStored(stored);
@@ -354,7 +398,7 @@ absl::StatusOr<std::optional<State>> AggregateBatch::LoadCached(StateCache<State
 }
 
 template <typename State>
-absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache) {
+absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache, KeptStates* kept) {
   // In key order, as MergeRows.
   std::vector<const std::string*> in_order;
   in_order.reserve(cache.changed.size());
@@ -367,8 +411,10 @@ absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache) {
         Statement upsert,
         tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
                     "UPDATE SET state = excluded.state"));
-    upsert.Bind(1, name).BindBlob(2, ToStored(*cache.states.at(name)).SerializeAsString());
+    std::string stored = ToStored(*cache.states.at(name)).SerializeAsString();
+    upsert.Bind(1, name).BindBlob(2, stored);
     HERSTEL_RETURN_IF_ERROR(upsert.Run());
+    if (kept != nullptr) kept->Stage(name, std::move(stored));
   }
   cache.changed.clear();
   return absl::OkStatus();

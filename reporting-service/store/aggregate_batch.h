@@ -11,7 +11,9 @@
 // states are kept in memory and written once per batch by Flush(); items
 // with a due time and budget balances go straight to SQL (they are rare and
 // read back within a batch). Call Flush() before the transaction commits;
-// the transaction makes the whole batch land or none of it.
+// the transaction makes the whole batch land or none of it. Batches of
+// disjoint cases (their states apart, their counts adding up) may run on
+// threads of their own over one transaction and flush one after another.
 #ifndef HERSTEL_REPORTING_STORE_AGGREGATE_BATCH_H_
 #define HERSTEL_REPORTING_STORE_AGGREGATE_BATCH_H_
 
@@ -28,6 +30,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "domain/aggregator.h"
 #include "herstel/store.h"
 #include "store/stored_aggregates.pb.h"
@@ -37,9 +40,48 @@ namespace herstel::reporting {
 // Days whose stock changes share one stock_spans row (span = day / 64).
 inline constexpr int64_t kStockSpanDays = 64;
 
+// The states (entity_states) one follower committed, kept in memory across
+// its transactions in their stored form, so that a transaction finds them
+// without a query. They are valid only while the stored cursor is the one
+// they were committed with: a transaction that rolled back, or another
+// replica applying the same stream, leaves a different cursor, and they are
+// dropped. The kind of state must be written by that one stream only (case
+// states by the case-service's events). At most kMaxKeptStates are kept;
+// past that, the rest is read from the store again. Find may be called from
+// several threads at once while nothing is validated, staged or committed.
+class KeptStates {
+ public:
+  static constexpr size_t kMaxKeptStates = 2'000'000;
+
+  // Called in the transaction with the cursor stored before it. When the
+  // stream was never applied (cursor 0), no state of the kind exists yet,
+  // so every state is known here (complete).
+  void ValidateAt(int64_t stored_cursor);
+  // The stored form of `name`, or null when not kept.
+  const std::string* Find(absl::string_view name) const;
+  // Whether a name that is not kept has no state at all.
+  bool complete() const { return complete_; }
+  // A state the transaction writes; kept only once Commit names its cursor.
+  void Stage(absl::string_view name, std::string stored);
+  // The staged writes are in the transaction, which stores `cursor`.
+  void Commit(int64_t cursor);
+
+ private:
+  absl::flat_hash_map<std::string, std::string> states_;
+  std::vector<std::pair<std::string, std::string>> staged_;
+  int64_t cursor_ = -1;  // the cursor states_ was committed with; -1: none
+  bool complete_ = false;
+};
+
 class AggregateBatch : public AggregateSink {
  public:
-  explicit AggregateBatch(Transaction& tx) : tx_(tx) {}
+  // `sql`, when given, is held for every use of `tx`: batches on other
+  // threads may share the transaction (one at a time). `kept_cases`, when
+  // given, are the case states kept across transactions (see KeptStates):
+  // the batch reads them first and stages what it writes.
+  explicit AggregateBatch(Transaction& tx, absl::Mutex* sql = nullptr,
+                          KeptStates* kept_cases = nullptr)
+      : tx_(tx), sql_(sql), kept_cases_(kept_cases) {}
 
   absl::Status AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
                         int64_t dim2, int64_t dim3, int64_t day, int64_t delta) override;
@@ -109,12 +151,14 @@ class AggregateBatch : public AggregateSink {
   // The state `name` as this batch knows it, read from entity_states
   // (stored as `Stored`) the first time.
   template <typename Stored, typename State>
-  absl::StatusOr<std::optional<State>> LoadCached(StateCache<State>& cache,
+  absl::StatusOr<std::optional<State>> LoadCached(StateCache<State>& cache, KeptStates* kept,
                                                   absl::string_view name);
   template <typename State>
-  absl::Status SaveChanged(StateCache<State>& cache);
+  absl::Status SaveChanged(StateCache<State>& cache, KeptStates* kept);
 
   Transaction& tx_;
+  absl::Mutex* const sql_;
+  KeptStates* const kept_cases_;
   absl::flat_hash_map<AreaKey, int> area_ids_;
   std::vector<AreaKey> areas_;
   std::array<int, 4> recent_areas_{-1, -1, -1, -1};

@@ -2,9 +2,13 @@
 
 #include <array>
 #include <map>
+#include <thread>
 
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "herstel/follower.h"
 #include "herstel/outbox.h"
 #include "herstel/status_macros.h"
 #include "store/aggregate_batch.h"
@@ -449,20 +453,64 @@ const MigrationSet& ReportingMigrations() {
 
 namespace {
 
+// Events of different cases are independent: their states are apart and
+// their counts add up. So the events of a transaction are applied in
+// kApplyShards shards by case, each with its own AggregateBatch, and a large
+// part's shards run on threads of their own (the machine's two cores); the
+// batches take turns on the transaction and Finish flushes them one after
+// another (counter rows add up in the store). Events not about a case all
+// go to the first shard, in order.
+constexpr int kApplyShards = 2;
+// Parts smaller than this (live events) are applied on the follower's
+// thread alone.
+constexpr size_t kParallelPart = 256;
+
 class SourceEventsApplier : public EventFollower::BatchApplier {
  public:
-  SourceEventsApplier(Transaction& tx, std::string source)
-      : tx_(tx), source_(std::move(source)), batch_(tx) {}
+  SourceEventsApplier(Transaction& tx, std::string source, KeptStates* kept_cases)
+      : tx_(tx), source_(std::move(source)), kept_cases_(kept_cases) {
+    for (int shard = 0; shard < kApplyShards; ++shard) {
+      shards_.push_back(std::make_unique<AggregateBatch>(tx, &sql_, kept_cases));
+    }
+  }
 
   absl::Status Apply(absl::Span<const v1::Event> events) override {
-    for (const v1::Event& event : events) HERSTEL_RETURN_IF_ERROR(ApplyEvent(event, batch_));
-    if (!events.empty()) last_commit_micros_ = TimeUtil::TimestampToMicroseconds(events.back().commit_time());
+    if (events.empty()) return absl::OkStatus();
+    if (kept_cases_ != nullptr && last_sequence_ == 0) {
+      HERSTEL_ASSIGN_OR_RETURN(int64_t stored_cursor, LoadCursor(tx_, source_));
+      kept_cases_->ValidateAt(stored_cursor);
+    }
+    std::array<std::vector<const v1::Event*>, kApplyShards> routed;
+    for (const v1::Event& event : events) routed[ShardOf(event)].push_back(&event);
+    auto apply_shard = [&](int shard) -> absl::Status {
+      for (const v1::Event* event : routed[shard]) {
+        HERSTEL_RETURN_IF_ERROR(ApplyEvent(*event, *shards_[shard]));
+      }
+      return absl::OkStatus();
+    };
+    std::array<absl::Status, kApplyShards> applied;
+    if (events.size() < kParallelPart) {
+      for (int shard = 0; shard < kApplyShards; ++shard) applied[shard] = apply_shard(shard);
+    } else {
+      std::vector<std::thread> threads;
+      for (int shard = 1; shard < kApplyShards; ++shard) {
+        threads.emplace_back([&, shard] { applied[shard] = apply_shard(shard); });
+      }
+      applied[0] = apply_shard(0);
+      for (std::thread& thread : threads) thread.join();
+    }
+    for (const absl::Status& status : applied) HERSTEL_RETURN_IF_ERROR(status);
+    last_sequence_ = events.back().sequence();
+    last_commit_micros_ = TimeUtil::TimestampToMicroseconds(events.back().commit_time());
     return absl::OkStatus();
   }
 
   absl::Status Finish() override {
-    HERSTEL_RETURN_IF_ERROR(batch_.Flush());
+    for (auto& shard : shards_) HERSTEL_RETURN_IF_ERROR(shard->Flush());
     if (!last_commit_micros_.has_value()) return absl::OkStatus();
+    // The transaction stores this cursor next; if it does not commit, the
+    // next one finds another stored cursor and drops the kept states.
+    if (kept_cases_ != nullptr) kept_cases_->Commit(last_sequence_);
     HERSTEL_ASSIGN_OR_RETURN(
         Statement progress,
         tx_.Prepare("INSERT INTO source_progress (source, last_commit_micros, last_apply_micros) "
@@ -473,22 +521,35 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
   }
 
  private:
+  // The shard of the case `event` is about ("cases/12" of
+  // "cases/12/bottlenecks/3"), the first for events not about a case.
+  static int ShardOf(const v1::Event& event) {
+    absl::string_view resource = event.resource();
+    if (!absl::StartsWith(resource, "cases/")) return 0;
+    absl::string_view case_name = resource.substr(0, resource.find('/', 6));
+    return static_cast<int>(absl::Hash<absl::string_view>()(case_name) % kApplyShards);
+  }
+
   Transaction& tx_;
   const std::string source_;
-  AggregateBatch batch_;
+  KeptStates* const kept_cases_;
+  absl::Mutex sql_;
+  std::vector<std::unique_ptr<AggregateBatch>> shards_;
+  int64_t last_sequence_ = 0;
   std::optional<int64_t> last_commit_micros_;
 };
 
 }  // namespace
 
 std::unique_ptr<EventFollower::BatchApplier> BeginSourceEvents(Transaction& tx,
-                                                               std::string source) {
-  return std::make_unique<SourceEventsApplier>(tx, std::move(source));
+                                                               std::string source,
+                                                               KeptStates* kept_cases) {
+  return std::make_unique<SourceEventsApplier>(tx, std::move(source), kept_cases);
 }
 
 absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
-                               absl::Span<const v1::Event> events) {
-  SourceEventsApplier applier(tx, std::string(source));
+                               absl::Span<const v1::Event> events, KeptStates* kept_cases) {
+  SourceEventsApplier applier(tx, std::string(source), kept_cases);
   HERSTEL_RETURN_IF_ERROR(applier.Apply(events));
   return applier.Finish();
 }

@@ -21,6 +21,7 @@
 #include "herstel/follower.h"
 #include "herstel/store.h"
 #include "herstel/v1/reporting_service.pb.h"
+#include "store/aggregate_batch.h"
 
 namespace herstel::reporting {
 
@@ -44,12 +45,15 @@ inline constexpr EventFollower::Batching kFollowerBatching{5000, 1000000};
 
 // Applies events of `source` inside `tx` (the follower's transaction, which
 // also stores the cursor), part by part; Finish writes the aggregates and
-// records the source's progress.
-std::unique_ptr<EventFollower::BatchApplier> BeginSourceEvents(Transaction& tx,
-                                                               std::string source);
+// records the source's progress. For the case-service, `kept_cases` (owned
+// by its follower, used by no one else) keeps the case states across
+// transactions; see KeptStates.
+std::unique_ptr<EventFollower::BatchApplier> BeginSourceEvents(
+    Transaction& tx, std::string source, KeptStates* kept_cases = nullptr);
 // The same for `events` at once (consecutive, ascending).
 absl::Status ApplySourceEvents(Transaction& tx, absl::string_view source,
-                               absl::Span<const v1::Event> events);
+                               absl::Span<const v1::Event> events,
+                               KeptStates* kept_cases = nullptr);
 
 struct SourceProgress {
   std::string source;

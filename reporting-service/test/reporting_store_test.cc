@@ -212,6 +212,49 @@ TEST_P(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
   ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
 }
 
+TEST_P(ReportingStoreTest, KeptCaseStatesAreDroppedWhenATransactionRollsBackOrAnotherReplicaApplied) {
+  // Two replicas' followers, each keeping case states across its
+  // transactions, take turns (three transactions each); every fifth
+  // transaction rolls back and is applied again. Kept states that missed a
+  // transaction must not be used. Batches of 370 events are large enough
+  // for their shards to run on threads, as in a rebuild.
+  Story story(300, kStart, 16);
+  std::map<std::string, std::vector<v1::Event>> streams;
+  for (const auto& each : story.events()) {
+    streams[each.source].push_back(testing::ToEvent(each, NextSequence(each.source)));
+  }
+  constexpr size_t kBatch = 370;
+  KeptStates replicas[2];
+  int batches = 0;
+  for (const auto& [source, events] : streams) {
+    for (size_t from = 0; from < events.size(); from += kBatch, ++batches) {
+      absl::Span<const v1::Event> batch = absl::MakeConstSpan(events).subspan(from, kBatch);
+      KeptStates* kept = source == "case-service" ? &replicas[batches / 3 % 2] : nullptr;
+      auto apply = [&](Transaction& tx) -> absl::Status {
+        HERSTEL_RETURN_IF_ERROR(ApplySourceEvents(tx, source, batch, kept));
+        return SaveCursor(tx, source, batch.back().sequence());
+      };
+      if (batches % 5 == 4) {
+        EXPECT_THAT(store_->Write([&](Transaction& tx) -> absl::Status {
+          HERSTEL_RETURN_IF_ERROR(apply(tx));
+          return absl::AbortedError("the commit fails");
+        }),
+                    ::testing::Not(IsOk()));
+      }
+      ASSERT_THAT(store_->Write(apply), IsOk());
+    }
+  }
+  absl::Time end = YearStart(2026);
+  auto figures = std::make_shared<PeriodFigures>(Load(ToDayPeriod(YearStart(2025), end)));
+  Publication publication(figures, 10);
+  ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
+  for (const char* municipality : Story::kMunicipalities) {
+    std::string village = Story::Village(municipality, 1);
+    ExpectMonitorMatches(RenderMonitor(publication, {municipality, village}, true, {}),
+                         story.Expect(municipality, village, end), false);
+  }
+}
+
 TEST_P(ReportingStoreTest, NoHiddenCellIsPinnedAsTheRegionGrows) {
   // Stories of several sizes land one after another in the same store, so
   // the region goes from a few cases per municipality to hundreds; after
