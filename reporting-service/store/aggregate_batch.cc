@@ -163,6 +163,21 @@ absl::Status AggregateBatch::AddCount(absl::string_view metric, const AreaKey& a
   return absl::OkStatus();
 }
 
+void AggregateBatch::TakeCountsOf(AggregateBatch& other) {
+  for (auto [rows, other_rows, recent] : {std::tuple(&days_, &other.days_, &recent_days_),
+                                          std::tuple(&spans_, &other.spans_, &recent_spans_)}) {
+    for (const auto& [key, cells] : *other_rows) {
+      Cells& mine = RowOf(*rows, *recent, RowKey{AreaId(other.areas_[key.first]), key.second});
+      for (const auto& [cell, delta] : cells) mine[cell] += delta;
+    }
+    other_rows->clear();
+  }
+  other.recent_days_ = {};
+  other.recent_spans_ = {};
+  marks_.merge(other.marks_);
+  other.marks_.clear();
+}
+
 AggregateBatch::Cells& AggregateBatch::RowOf(Rows& rows, RecentRows& recent, const RowKey& key) {
   for (const auto& [recent_key, cells] : recent.rows) {
     if (cells != nullptr && recent_key == key) return *cells;

@@ -101,6 +101,10 @@ class AggregateBatch : public AggregateSink {
   absl::Status SaveBudgetLine(const BudgetLineInfo& line) override;
   absl::Status SaveBudgetBalance(const BudgetBalanceRow& balance, int64_t day) override;
 
+  // Adds the counters and marks of `other` (a batch of other cases in the
+  // same transaction) into this one, so they are written once; `other`
+  // keeps its states.
+  void TakeCountsOf(AggregateBatch& other);
   // Writes everything kept in memory; the batch is empty afterwards.
   absl::Status Flush();
 

@@ -457,8 +457,9 @@ namespace {
 // their counts add up. So the events of a transaction are applied in
 // kApplyShards shards by case, each with its own AggregateBatch, and a large
 // part's shards run on threads of their own (the machine's two cores); the
-// batches take turns on the transaction and Finish flushes them one after
-// another (counter rows add up in the store). Events not about a case all
+// batches take turns on the transaction. Finish adds up their counters in
+// the first batch, which writes them once, and flushes them one after
+// another. Events not about a case all
 // go to the first shard, in order.
 constexpr int kApplyShards = 2;
 // Parts smaller than this (live events) are applied on the follower's
@@ -506,6 +507,7 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
   }
 
   absl::Status Finish() override {
+    for (size_t shard = 1; shard < shards_.size(); ++shard) shards_[0]->TakeCountsOf(*shards_[shard]);
     for (auto& shard : shards_) HERSTEL_RETURN_IF_ERROR(shard->Flush());
     if (!last_commit_micros_.has_value()) return absl::OkStatus();
     // The transaction stores this cursor next; if it does not commit, the
