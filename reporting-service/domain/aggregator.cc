@@ -101,11 +101,11 @@ absl::Status AddStockChange(AggregateSink& sink, const AreaKey& area, const Stoc
                        0, day, 1);
 }
 
-absl::Status Transition(AggregateSink& sink, const std::optional<CaseState>& before,
+absl::Status Transition(AggregateSink& sink, const CaseState* before,
                         const CaseState& after, int64_t day) {
   const StockKeys after_keys = Contributions(after);
-  const StockKeys before_keys = before.has_value() ? Contributions(*before) : StockKeys();
-  if (!before.has_value() || (before->municipality == after.municipality &&
+  const StockKeys before_keys = before != nullptr ? Contributions(*before) : StockKeys();
+  if (before == nullptr || (before->municipality == after.municipality &&
                               before->village == after.village)) {
     // Same place: every area changes by the difference of the two key sets.
     const std::vector<AreaKey> areas = AreasOf(after.municipality, after.village);
@@ -167,7 +167,7 @@ absl::Status ApplyCaseEvent(const v1::Event& event, const At& at, AggregateSink&
   if (type == "herstel.v1.CaseCreated") {
     v1::CaseCreated created;
     if (!Unpack(event, created)) return absl::OkStatus();
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<CaseState> before, sink.LoadCase(created.case_()));
+    HERSTEL_ASSIGN_OR_RETURN(const CaseState* before, sink.LoadCase(created.case_()));
     CaseState after;
     after.municipality = created.municipality();
     after.village = created.village();
@@ -184,8 +184,8 @@ absl::Status ApplyCaseEvent(const v1::Event& event, const At& at, AggregateSink&
   // Every other case event changes a known case.
   std::string case_name = CaseOf(event.resource());
   auto with_case = [&](auto&& change) -> absl::Status {
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<CaseState> before, sink.LoadCase(case_name));
-    if (!before.has_value()) return absl::OkStatus();  // never created: nothing to move
+    HERSTEL_ASSIGN_OR_RETURN(const CaseState* before, sink.LoadCase(case_name));
+    if (before == nullptr) return absl::OkStatus();  // never created: nothing to move
     CaseState after = *before;
     HERSTEL_RETURN_IF_ERROR(change(after));
     HERSTEL_RETURN_IF_ERROR(Transition(sink, before, after, at.day));
@@ -302,8 +302,8 @@ absl::Status ApplyCaseEvent(const v1::Event& event, const At& at, AggregateSink&
     return sink.CloseItem(kInspectionItem, closed.inspection_request(), close_micros);
   }
   if (type == "herstel.v1.BottleneckRaised" || type == "herstel.v1.BottleneckResolved") {
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<CaseState> state, sink.LoadCase(case_name));
-    std::string village = state.has_value() ? state->village : "";
+    HERSTEL_ASSIGN_OR_RETURN(const CaseState* state, sink.LoadCase(case_name));
+    std::string village = state != nullptr ? state->village : "";
     if (type == "herstel.v1.BottleneckRaised") {
       v1::BottleneckRaised raised;
       if (!Unpack(event, raised)) return absl::OkStatus();
@@ -335,8 +335,8 @@ absl::Status ApplyCaseEvent(const v1::Event& event, const At& at, AggregateSink&
     } else {
       return absl::OkStatus();
     }
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<CaseState> state, sink.LoadCase(case_name));
-    std::string village = state.has_value() ? state->village : "";
+    HERSTEL_ASSIGN_OR_RETURN(const CaseState* state, sink.LoadCase(case_name));
+    std::string village = state != nullptr ? state->village : "";
     return AddToAreas(sink, name, AreasOf(requested.municipality(), village), 0, 0, 0, at.day, 1);
   }
   handled = false;

@@ -171,7 +171,9 @@ class AggregateSink {
   // Marks `item` as seen under `kind` on `day` (for counts of distinct items).
   virtual absl::Status MarkItemDay(absl::string_view kind, absl::string_view item,
                                    const AreaKey& area, int64_t day) = 0;
-  virtual absl::StatusOr<std::optional<CaseState>> LoadCase(absl::string_view name) = 0;
+  // The state of case `name`, null when unknown; valid until the next
+  // LoadCase or SaveCase.
+  virtual absl::StatusOr<const CaseState*> LoadCase(absl::string_view name) = 0;
   virtual absl::Status SaveCase(absl::string_view name, CaseState state) = 0;
   virtual absl::StatusOr<std::optional<EscalationState>> LoadEscalation(absl::string_view name) = 0;
   virtual absl::Status SaveEscalation(absl::string_view name, const EscalationState& state) = 0;

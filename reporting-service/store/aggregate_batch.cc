@@ -194,7 +194,7 @@ absl::Status AggregateBatch::MarkItemDay(absl::string_view kind, absl::string_vi
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<CaseState>> AggregateBatch::LoadCase(absl::string_view name) {
+absl::StatusOr<const CaseState*> AggregateBatch::LoadCase(absl::string_view name) {
   return LoadCached<store::StoredCase>(cases_, kept_cases_, name);
 }
 
@@ -211,7 +211,9 @@ absl::Status AggregateBatch::SaveCase(absl::string_view name, CaseState state) {
 
 absl::StatusOr<std::optional<EscalationState>> AggregateBatch::LoadEscalation(
     absl::string_view name) {
-  return LoadCached<store::StoredEscalation>(escalations_, nullptr, name);
+  HERSTEL_ASSIGN_OR_RETURN(const EscalationState* state,
+                           LoadCached<store::StoredEscalation>(escalations_, nullptr, name));
+  return state != nullptr ? std::optional<EscalationState>(*state) : std::nullopt;
 }
 
 absl::Status AggregateBatch::SaveEscalation(absl::string_view name,
@@ -382,11 +384,11 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
 }
 
 template <typename Stored, typename State>
-absl::StatusOr<std::optional<State>> AggregateBatch::LoadCached(StateCache<State>& cache,
+absl::StatusOr<const State*> AggregateBatch::LoadCached(StateCache<State>& cache,
                                                                 KeptStates* kept,
                                                                 absl::string_view name) {
   auto known = cache.states.find(name);
-  if (known != cache.states.end()) return known->second;
+  if (known != cache.states.end()) return known->second.has_value() ? &*known->second : nullptr;
   const std::string* bytes = kept != nullptr ? kept->Find(name) : nullptr;
   std::string queried;
   if (bytes == nullptr && (kept == nullptr || !kept->complete())) {
@@ -408,8 +410,8 @@ absl::StatusOr<std::optional<State>> AggregateBatch::LoadCached(StateCache<State
     }
     state = FromStored(stored);
   }
-  cache.states.emplace(std::string(name), state);
-  return state;
+  auto added = cache.states.emplace(std::string(name), std::move(state)).first;
+  return added->second.has_value() ? &*added->second : nullptr;
 }
 
 template <typename State>

@@ -87,7 +87,7 @@ class AggregateBatch : public AggregateSink {
                         int64_t dim2, int64_t dim3, int64_t day, int64_t delta) override;
   absl::Status MarkItemDay(absl::string_view kind, absl::string_view item, const AreaKey& area,
                            int64_t day) override;
-  absl::StatusOr<std::optional<CaseState>> LoadCase(absl::string_view name) override;
+  absl::StatusOr<const CaseState*> LoadCase(absl::string_view name) override;
   absl::Status SaveCase(absl::string_view name, CaseState state) override;
   absl::StatusOr<std::optional<EscalationState>> LoadEscalation(absl::string_view name) override;
   absl::Status SaveEscalation(absl::string_view name, const EscalationState& state) override;
@@ -152,10 +152,11 @@ class AggregateBatch : public AggregateSink {
     absl::flat_hash_map<std::string, std::optional<State>> states;
     absl::flat_hash_set<std::string> changed;
   };
-  // The state `name` as this batch knows it, read from entity_states
-  // (stored as `Stored`) the first time.
+  // The state `name` as this batch knows it (null: none), read from
+  // entity_states (stored as `Stored`) the first time; valid until the
+  // cache next changes.
   template <typename Stored, typename State>
-  absl::StatusOr<std::optional<State>> LoadCached(StateCache<State>& cache, KeptStates* kept,
+  absl::StatusOr<const State*> LoadCached(StateCache<State>& cache, KeptStates* kept,
                                                   absl::string_view name);
   template <typename State>
   absl::Status SaveChanged(StateCache<State>& cache, KeptStates* kept);

@@ -30,10 +30,9 @@ class MemorySink : public AggregateSink {
   absl::Status MarkItemDay(absl::string_view, absl::string_view, const AreaKey&, int64_t) override {
     return absl::OkStatus();
   }
-  absl::StatusOr<std::optional<CaseState>> LoadCase(absl::string_view name) override {
+  absl::StatusOr<const CaseState*> LoadCase(absl::string_view name) override {
     auto found = cases.find(std::string(name));
-    if (found == cases.end()) return std::optional<CaseState>();
-    return std::optional<CaseState>(found->second);
+    return found == cases.end() ? nullptr : &found->second;
   }
   absl::Status SaveCase(absl::string_view name, CaseState state) override {
     cases[std::string(name)] = state;
