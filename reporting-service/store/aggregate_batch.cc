@@ -155,7 +155,14 @@ absl::Status AggregateBatch::AddCount(absl::string_view metric, const AreaKey& a
     return absl::InvalidArgumentError(absl::StrCat("'", metric, "' is not a known metric"));
   }
   const int area_id = AreaId(area);
-  const CellKey cell{metric_id, dim1, dim2, dim3};
+  for (int64_t dim : {dim1, dim2, dim3}) {
+    if (dim != static_cast<int32_t>(dim)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dimension ", dim, " of '", metric, "' does not fit 32 bits"));
+    }
+  }
+  const CellKey cell{metric_id, static_cast<int32_t>(dim1), static_cast<int32_t>(dim2),
+                     static_cast<int32_t>(dim3)};
   if (is_stock[metric_id]) {
     RowOf(spans_, recent_spans_, RowKey{area_id, day / kStockSpanDays})[cell] += delta;
   }
@@ -362,8 +369,9 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
       // A row written before (by an earlier batch): its cells take their change.
       HERSTEL_RETURN_IF_ERROR(ParseRow(query.ColumnBlob(0), table, area, number, row));
       for (int at = 0; at < cells.size(); at += kCounterNumbers) {
-        const CellKey cell{static_cast<int>(cells[at]), cells[at + 1], cells[at + 2],
-                           cells[at + 3]};
+        // Stored cells came from AddCount, so they fit CellKey.
+        const CellKey cell{static_cast<int32_t>(cells[at]), static_cast<int32_t>(cells[at + 1]),
+                           static_cast<int32_t>(cells[at + 2]), static_cast<int32_t>(cells[at + 3])};
         stored_cells.insert(cell);
         auto change = changes.find(cell);
         if (change != changes.end()) cells[at + 4] += change->second;
@@ -371,7 +379,8 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
     }
     for (const auto& [cell, delta] : changes) {
       if (stored_cells.contains(cell)) continue;
-      for (int64_t value : {int64_t{cell.metric}, cell.dim1, cell.dim2, cell.dim3, delta}) {
+      for (int64_t value : {int64_t{cell.metric}, int64_t{cell.dim1}, int64_t{cell.dim2},
+                            int64_t{cell.dim3}, delta}) {
         cells.Add(value);
       }
     }

@@ -110,12 +110,13 @@ class AggregateBatch : public AggregateSink {
 
  private:
   // A counter cell's identity within its row: metric (metric::IdOf) and
-  // dimensions.
+  // dimensions (enum values and buckets: AddCount refuses any beyond 32 bits,
+  // which keeps a transaction's cells at 24 bytes).
   struct CellKey {
-    int metric;
-    int64_t dim1;
-    int64_t dim2;
-    int64_t dim3;
+    int32_t metric;
+    int32_t dim1;
+    int32_t dim2;
+    int32_t dim3;
     bool operator==(const CellKey& other) const {
       return metric == other.metric && dim1 == other.dim1 && dim2 == other.dim2 &&
              dim3 == other.dim3;

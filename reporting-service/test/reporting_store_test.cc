@@ -212,6 +212,25 @@ TEST_P(ReportingStoreTest, DuplicateDeliveriesAreNotCountedTwice) {
   ExpectMonitorMatches(RenderMonitor(publication, {}, true, {}), story.Expect("", "", end), true);
 }
 
+TEST_P(ReportingStoreTest, ACounterDimensionBeyondThirtyTwoBitsIsRefusedAndNothingIsWritten) {
+  absl::Status written = store_->Write([&](Transaction& tx) -> absl::Status {
+    AggregateBatch batch(tx);
+    HERSTEL_RETURN_IF_ERROR(batch.AddCount(metric::kHandover, AreaKey{}, 0, 0, 0, 20000, 1));
+    HERSTEL_RETURN_IF_ERROR(batch.AddCount(metric::kLeadTime, AreaKey{}, 1, int64_t{1} << 40, 0, 20000, 1));
+    return batch.Flush();
+  });
+  EXPECT_EQ(written.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(written.message(), ::testing::HasSubstr("'lead' does not fit 32 bits"));
+  int64_t counted = -1;
+  ASSERT_THAT(store_->Read([&](Transaction& tx) {
+    counted = 0;
+    return ReadDayCounters(tx, 0, 100000, std::nullopt,
+                           [&](const AreaKey&, int64_t, const Counter&) { ++counted; });
+  }),
+              IsOk());
+  EXPECT_EQ(counted, 0);
+}
+
 TEST_P(ReportingStoreTest, KeptCaseStatesAreDroppedWhenATransactionRollsBackOrAnotherReplicaApplied) {
   // Two replicas' followers, each keeping case states across its
   // transactions, take turns (three transactions each); every fifth
