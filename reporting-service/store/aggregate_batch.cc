@@ -132,6 +132,13 @@ void KeptStates::Commit(int64_t cursor) {
   }
 }
 
+void KeptStates::Drop() {
+  states_ = {};
+  staged_ = {};
+  cursor_ = -1;
+  complete_ = false;
+}
+
 int AggregateBatch::AreaId(const AreaKey& area) {
   for (int recent : recent_areas_) {
     if (recent >= 0 && areas_[recent] == area) return recent;

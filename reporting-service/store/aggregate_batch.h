@@ -65,6 +65,9 @@ class KeptStates {
   void Stage(absl::string_view name, std::string stored);
   // The staged writes are in the transaction, which stores `cursor`.
   void Commit(int64_t cursor);
+  // Forgets every state and frees their memory: a stream that has caught up
+  // reads the states of its few live events from the store.
+  void Drop();
 
  private:
   absl::flat_hash_map<std::string, std::string> states_;

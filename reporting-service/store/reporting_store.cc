@@ -463,7 +463,7 @@ namespace {
 // go to the first shard, in order.
 constexpr int kApplyShards = 2;
 // Parts smaller than this (live events) are applied on the follower's
-// thread alone.
+// thread alone, and transactions smaller than this do not keep case states.
 constexpr size_t kParallelPart = 256;
 
 class SourceEventsApplier : public EventFollower::BatchApplier {
@@ -501,6 +501,7 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
       for (std::thread& thread : threads) thread.join();
     }
     for (const absl::Status& status : applied) HERSTEL_RETURN_IF_ERROR(status);
+    events_ += events.size();
     last_sequence_ = events.back().sequence();
     last_commit_micros_ = TimeUtil::TimestampToMicroseconds(events.back().commit_time());
     return absl::OkStatus();
@@ -511,8 +512,15 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
     for (auto& shard : shards_) HERSTEL_RETURN_IF_ERROR(shard->Flush());
     if (!last_commit_micros_.has_value()) return absl::OkStatus();
     // The transaction stores this cursor next; if it does not commit, the
-    // next one finds another stored cursor and drops the kept states.
-    if (kept_cases_ != nullptr) kept_cases_->Commit(last_sequence_);
+    // next one finds another stored cursor and drops the kept states. They
+    // are kept only while catching up: a small transaction is live events.
+    if (kept_cases_ != nullptr) {
+      if (events_ >= kParallelPart) {
+        kept_cases_->Commit(last_sequence_);
+      } else {
+        kept_cases_->Drop();
+      }
+    }
     HERSTEL_ASSIGN_OR_RETURN(
         Statement progress,
         tx_.Prepare("INSERT INTO source_progress (source, last_commit_micros, last_apply_micros) "
@@ -537,6 +545,7 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
   KeptStates* const kept_cases_;
   absl::Mutex sql_;
   std::vector<std::unique_ptr<AggregateBatch>> shards_;
+  size_t events_ = 0;
   int64_t last_sequence_ = 0;
   std::optional<int64_t> last_commit_micros_;
 };
