@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "absl/hash/hash.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "herstel/follower.h"
@@ -459,8 +458,7 @@ namespace {
 // part's shards run on threads of their own (the machine's two cores); the
 // batches take turns on the transaction. Finish adds up their counters in
 // the first batch, which writes them once, and flushes them one after
-// another. Events not about a case all
-// go to the first shard, in order.
+// another. Events not about a case all go to the first shard, in order.
 constexpr int kApplyShards = 2;
 // Parts smaller than this (live events) are applied on the follower's
 // thread alone, and transactions smaller than this do not keep case states.
@@ -534,10 +532,9 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
   // The shard of the case `event` is about ("cases/12" of
   // "cases/12/bottlenecks/3"), the first for events not about a case.
   static int ShardOf(const v1::Event& event) {
-    absl::string_view resource = event.resource();
-    if (!absl::StartsWith(resource, "cases/")) return 0;
-    absl::string_view case_name = resource.substr(0, resource.find('/', 6));
-    return static_cast<int>(absl::Hash<absl::string_view>()(case_name) % kApplyShards);
+    const std::string case_name = CaseOf(event.resource());
+    if (case_name.empty()) return 0;
+    return static_cast<int>(absl::Hash<std::string>()(case_name) % kApplyShards);
   }
 
   Transaction& tx_;
