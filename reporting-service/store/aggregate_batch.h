@@ -146,7 +146,7 @@ class AggregateBatch : public AggregateSink {
   // The last few areas are compared first: an event counts in the same
   // region, municipality and village many times.
   int AreaId(const AreaKey& area);
-  // Adds `cells` into `table` (day_counters or stock_spans; `bucket` names
+  // Adds `rows` into `table` (day_counters or stock_spans; `bucket` names
   // its day or span column).
   absl::Status MergeRows(absl::string_view table, absl::string_view bucket, const Rows& rows);
   // States of one kind read or written in this batch; `changed` are saved
