@@ -81,7 +81,7 @@ void ReportingFollowers::Start() {
     followed.open = OpenStreamFor(followed.source.name, followed.client->channel());
     const std::string source = followed.source.name;
     ServiceClient* client = followed.client.get();
-    KeptStates* kept_cases = source == "case-service" ? &followed.kept_cases : nullptr;
+    KeptStates* kept_cases = KeepsCaseStates(source) ? &followed.kept_cases : nullptr;
     followed.follower = std::make_unique<EventFollower>(
         store_, source, followed.open,
         [source, kept_cases](Transaction& tx) {

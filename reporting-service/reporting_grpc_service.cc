@@ -117,14 +117,7 @@ bool SeesExact(const Caller& caller, const AreaKey& area, bool public_view) {
 // published (FigureLayout::IsPublic): shown to internal callers only.
 void RenderAlertFigures(v1::BacklogAlert& alert, bool exact) {
   for (v1::CountFigure* figure : {alert.mutable_stock_at_start(), alert.mutable_stock_now()}) {
-    figure->set_suppression(v1::FIGURE_SUPPRESSION_NOT_PUBLISHED);
-    if (exact) {
-      figure->set_display(absl::StrCat(figure->value()));
-      continue;
-    }
-    figure->set_value(0);
-    figure->set_suppressed(true);
-    figure->set_display(std::string(kSecondaryDisplay));
+    *figure = CountFigureOf(figure->value(), CellSuppression::kWithheld, kSecondaryDisplay, exact);
   }
 }
 

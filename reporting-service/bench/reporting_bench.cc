@@ -284,7 +284,7 @@ absl::Status Run() {
     const std::string path = absl::StrCat(directory, "/", kStorySources[source], ".events");
     const int64_t events = counts.events[source];
     const std::string name = kStorySources[source];
-    KeptStates* kept = name == "case-service" ? &kept_cases : nullptr;
+    KeptStates* kept = KeepsCaseStates(name) ? &kept_cases : nullptr;
     followers.push_back(std::make_unique<EventFollower>(
         *store, name,
         [path, events](grpc::ClientContext*, const v1::WatchEventsRequest& request)

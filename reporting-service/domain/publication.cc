@@ -300,19 +300,24 @@ CellSuppression Publication::SuppressionOf(const AreaKey& area, int cell) const 
   return pattern_[found->second + cell];
 }
 
-v1::CountFigure Publication::Count(const AreaKey& area, int cell, bool exact) const {
+v1::CountFigure CountFigureOf(int64_t value, CellSuppression suppression,
+                              absl::string_view hidden_display, bool exact) {
   v1::CountFigure figure;
-  CellSuppression suppression = SuppressionOf(area, cell);
   figure.set_suppression(ToProto(suppression));
   if (exact || suppression == CellSuppression::kNone) {
-    int64_t value = Value(area, cell);
     figure.set_value(value);
     figure.set_display(FormatCount(value));
   } else {
     figure.set_suppressed(true);
-    figure.set_display(HiddenDisplay(suppression, threshold_));
+    figure.set_display(std::string(hidden_display));
   }
   return figure;
+}
+
+v1::CountFigure Publication::Count(const AreaKey& area, int cell, bool exact) const {
+  CellSuppression suppression = SuppressionOf(area, cell);
+  return CountFigureOf(Value(area, cell), suppression, HiddenDisplay(suppression, threshold_),
+                       exact);
 }
 
 v1::ShareFigure Publication::Share(const AreaKey& area, int numerator, int denominator,

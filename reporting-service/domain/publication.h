@@ -27,6 +27,12 @@ namespace herstel::reporting {
 // be false; "x" is the statistical offices' mark for "confidential".
 inline constexpr absl::string_view kSecondaryDisplay = "x";
 
+// A published count of `value` under `suppression`: the value itself when
+// `exact` or not hidden, otherwise no value and `hidden_display` ("<10" or
+// kSecondaryDisplay).
+v1::CountFigure CountFigureOf(int64_t value, CellSuppression suppression,
+                              absl::string_view hidden_display, bool exact);
+
 // What the public suppression of `figures` at `threshold` depends on, as a
 // SHA-256 digest: the solver's version, the threshold, the number of weeks,
 // every area and every cell value. The solve is a pure function of these, so

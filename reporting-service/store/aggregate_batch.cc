@@ -401,8 +401,8 @@ absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_vie
 
 template <typename Stored, typename State>
 absl::StatusOr<const State*> AggregateBatch::LoadCached(StateCache<State>& cache,
-                                                                KeptStates* kept,
-                                                                absl::string_view name) {
+                                                        KeptStates* kept,
+                                                        absl::string_view name) {
   auto known = cache.states.find(name);
   if (known != cache.states.end()) return known->second.has_value() ? &*known->second : nullptr;
   const std::string* bytes = kept != nullptr ? kept->Find(name) : nullptr;

@@ -549,6 +549,8 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
 
 }  // namespace
 
+bool KeepsCaseStates(absl::string_view source) { return source == kSources[0]; }
+
 std::unique_ptr<EventFollower::BatchApplier> BeginSourceEvents(Transaction& tx,
                                                                std::string source,
                                                                KeptStates* kept_cases) {

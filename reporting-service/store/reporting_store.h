@@ -47,6 +47,11 @@ inline constexpr const char* kSources[] = {"case-service", "mandate-service",
 // and 80 % larger (docs/benchmarks/reporting.md, round 6).
 inline constexpr EventFollower::Batching kFollowerBatching{5000, 1000000};
 
+// Whether the follower of `source` keeps case states across its
+// transactions (KeptStates): the case-service's, the one stream that writes
+// them.
+bool KeepsCaseStates(absl::string_view source);
+
 // Applies events of `source` inside `tx` (the follower's transaction, which
 // also stores the cursor), part by part; Finish writes the aggregates and
 // records the source's progress. For the case-service, `kept_cases` (owned

@@ -248,7 +248,7 @@ TEST_P(ReportingStoreTest, KeptCaseStatesAreDroppedWhenATransactionRollsBackOrAn
   for (const auto& [source, events] : streams) {
     for (size_t from = 0; from < events.size(); from += kBatch, ++batches) {
       absl::Span<const v1::Event> batch = absl::MakeConstSpan(events).subspan(from, kBatch);
-      KeptStates* kept = source == "case-service" ? &replicas[batches / 3 % 2] : nullptr;
+      KeptStates* kept = KeepsCaseStates(source) ? &replicas[batches / 3 % 2] : nullptr;
       auto apply = [&](Transaction& tx) -> absl::Status {
         HERSTEL_RETURN_IF_ERROR(ApplySourceEvents(tx, source, batch, kept));
         return SaveCursor(tx, source, batch.back().sequence());
