@@ -4,10 +4,10 @@
 
 #include <atomic>
 #include <filesystem>
-#include <unordered_map>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "herstel/event_notifier.h"
@@ -88,14 +88,14 @@ class SqliteConnection : public TransactionBackend {
   }
 
   absl::StatusOr<StatementBackend*> Prepare(absl::string_view sql) override {
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);
     if (it != cache_.end()) return it->second.get();
     sqlite3_stmt* statement = nullptr;
     if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                            SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
       return SqliteError(db_, absl::StrCat("preparing `", sql, "`"));
     }
-    auto& cached = cache_[std::string(sql)];
+    auto& cached = cache_[sql];
     cached = std::make_unique<SqliteStatement>(statement, db_);
     return cached.get();
   }
@@ -116,7 +116,8 @@ class SqliteConnection : public TransactionBackend {
 
  private:
   sqlite3* db_;
-  std::unordered_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
+  // Found by the SQL text as given, without copying it.
+  absl::flat_hash_map<std::string, std::unique_ptr<SqliteStatement>> cache_;
 };
 
 // Pages the writer keeps between transactions (KiB): the pages a batch of

@@ -24,8 +24,9 @@ CaseState FromStored(const store::StoredCase& stored) {
   return state;
 }
 
-store::StoredCase ToStored(const CaseState& state) {
-  store::StoredCase stored;
+// Fills `stored` (cleared first; reused, so its storage is too).
+void ToStored(const CaseState& state, store::StoredCase& stored) {
+  stored.Clear();
   stored.set_municipality(state.municipality);
   stored.set_village(state.village);
   stored.set_risk_category(state.risk_category);
@@ -39,7 +40,6 @@ store::StoredCase ToStored(const CaseState& state) {
     track.set_active(track_state.active);
     track.set_enter_micros(track_state.enter_micros);
   }
-  return stored;
 }
 
 EscalationState FromStored(const store::StoredEscalation& stored) {
@@ -48,14 +48,13 @@ EscalationState FromStored(const store::StoredEscalation& stored) {
           stored.open()};
 }
 
-store::StoredEscalation ToStored(const EscalationState& state) {
-  store::StoredEscalation stored;
+void ToStored(const EscalationState& state, store::StoredEscalation& stored) {
+  stored.Clear();
   stored.set_level(state.level);
   for (const std::string& municipality : state.municipalities) {
     stored.add_municipalities(municipality);
   }
   stored.set_open(state.open);
-  return stored;
 }
 
 // Numbers per stored counter in DayCounters.cells.
@@ -213,13 +212,9 @@ absl::StatusOr<const CaseState*> AggregateBatch::LoadCase(absl::string_view name
 }
 
 absl::Status AggregateBatch::SaveCase(absl::string_view name, CaseState state) {
-  auto known = cases_.states.find(name);
-  if (known != cases_.states.end()) {
-    known->second = std::move(state);
-  } else {
-    cases_.states.emplace(std::string(name), std::move(state));
-  }
-  cases_.changed.emplace(name);
+  auto known = cases_.find(name);
+  if (known == cases_.end()) known = cases_.try_emplace(name).first;
+  known->second = {std::move(state), true};
   return absl::OkStatus();
 }
 
@@ -232,8 +227,7 @@ absl::StatusOr<std::optional<EscalationState>> AggregateBatch::LoadEscalation(
 
 absl::Status AggregateBatch::SaveEscalation(absl::string_view name,
                                             const EscalationState& state) {
-  escalations_.states[std::string(name)] = state;
-  escalations_.changed.emplace(name);
+  escalations_[name] = {state, true};
   return absl::OkStatus();
 }
 
@@ -317,7 +311,14 @@ absl::Status AggregateBatch::SaveBudgetBalance(const BudgetBalanceRow& balance, 
   return upsert.Run();
 }
 
+absl::Status AggregateBatch::FlushStates() {
+  absl::MutexLockMaybe lock(sql_);
+  HERSTEL_RETURN_IF_ERROR(SaveChanged<store::StoredCase>(cases_, kept_cases_));
+  return SaveChanged<store::StoredEscalation>(escalations_, nullptr);
+}
+
 absl::Status AggregateBatch::Flush() {
+  HERSTEL_RETURN_IF_ERROR(FlushStates());
   absl::MutexLockMaybe lock(sql_);
   HERSTEL_RETURN_IF_ERROR(MergeRows("day_counters", "day", days_));
   HERSTEL_RETURN_IF_ERROR(MergeRows("stock_spans", "span", spans_));
@@ -333,8 +334,7 @@ absl::Status AggregateBatch::Flush() {
     HERSTEL_RETURN_IF_ERROR(insert.Run());
   }
   marks_.clear();
-  HERSTEL_RETURN_IF_ERROR(SaveChanged(cases_, kept_cases_));
-  return SaveChanged(escalations_, nullptr);
+  return absl::OkStatus();
 }
 
 absl::Status AggregateBatch::MergeRows(absl::string_view table, absl::string_view bucket,
@@ -403,8 +403,10 @@ template <typename Stored, typename State>
 absl::StatusOr<const State*> AggregateBatch::LoadCached(StateCache<State>& cache,
                                                         KeptStates* kept,
                                                         absl::string_view name) {
-  auto known = cache.states.find(name);
-  if (known != cache.states.end()) return known->second.has_value() ? &*known->second : nullptr;
+  auto known = cache.find(name);
+  if (known != cache.end()) {
+    return known->second.state.has_value() ? &*known->second.state : nullptr;
+  }
   const std::string* bytes = kept != nullptr ? kept->Find(name) : nullptr;
   std::string queried;
   if (bytes == nullptr && (kept == nullptr || !kept->complete())) {
@@ -426,30 +428,33 @@ absl::StatusOr<const State*> AggregateBatch::LoadCached(StateCache<State>& cache
     }
     state = FromStored(stored);
   }
-  auto added = cache.states.emplace(std::string(name), std::move(state)).first;
-  return added->second.has_value() ? &*added->second : nullptr;
+  auto added = cache.try_emplace(name).first;
+  added->second.state = std::move(state);
+  return added->second.state.has_value() ? &*added->second.state : nullptr;
 }
 
-template <typename State>
+template <typename Stored, typename State>
 absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache, KeptStates* kept) {
   // In key order, as MergeRows.
-  std::vector<const std::string*> in_order;
-  in_order.reserve(cache.changed.size());
-  for (const std::string& name : cache.changed) in_order.push_back(&name);
+  std::vector<std::pair<const std::string*, CachedState<State>*>> in_order;
+  for (auto& [name, cached] : cache) {
+    if (cached.changed) in_order.emplace_back(&name, &cached);
+  }
   std::sort(in_order.begin(), in_order.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
-  for (const std::string* changed : in_order) {
-    const std::string& name = *changed;
+            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  Stored stored;
+  for (auto [name, cached] : in_order) {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
         tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
                     "UPDATE SET state = excluded.state"));
-    std::string stored = ToStored(*cache.states.at(name)).SerializeAsString();
-    upsert.Bind(1, name).BindBlob(2, stored);
+    ToStored(*cached->state, stored);
+    std::string bytes = stored.SerializeAsString();
+    upsert.Bind(1, *name).BindBlob(2, bytes);
     HERSTEL_RETURN_IF_ERROR(upsert.Run());
-    if (kept != nullptr) kept->Stage(name, std::move(stored));
+    if (kept != nullptr) kept->Stage(*name, std::move(bytes));
+    cached->changed = false;
   }
-  cache.changed.clear();
   return absl::OkStatus();
 }
 

@@ -106,8 +106,11 @@ class AggregateBatch : public AggregateSink {
 
   // Adds the counters and marks of `other` (a batch of other cases in the
   // same transaction) into this one, so they are written once; `other`
-  // keeps its states.
+  // keeps its states. It touches no state of `other`, so `other` may run
+  // FlushStates on another thread meanwhile.
   void TakeCountsOf(AggregateBatch& other);
+  // Writes the changed case and escalation states.
+  absl::Status FlushStates();
   // Writes everything kept in memory; the batch is empty afterwards.
   absl::Status Flush();
 
@@ -149,20 +152,23 @@ class AggregateBatch : public AggregateSink {
   // Adds `rows` into `table` (day_counters or stock_spans; `bucket` names
   // its day or span column).
   absl::Status MergeRows(absl::string_view table, absl::string_view bucket, const Rows& rows);
-  // States of one kind read or written in this batch; `changed` are saved
-  // at Flush.
+  // The states of one kind read or written in this batch, by name; those
+  // `changed` are saved at Flush.
   template <typename State>
-  struct StateCache {
-    absl::flat_hash_map<std::string, std::optional<State>> states;
-    absl::flat_hash_set<std::string> changed;
+  struct CachedState {
+    std::optional<State> state;
+    bool changed = false;
   };
+  template <typename State>
+  using StateCache = absl::flat_hash_map<std::string, CachedState<State>>;
   // The state `name` as this batch knows it (null: none), read from
   // entity_states (stored as `Stored`) the first time; valid until the
   // cache next changes.
   template <typename Stored, typename State>
   absl::StatusOr<const State*> LoadCached(StateCache<State>& cache, KeptStates* kept,
-                                                  absl::string_view name);
-  template <typename State>
+                                          absl::string_view name);
+  // Writes the changed states of `cache` (as `Stored`) in name order.
+  template <typename Stored, typename State>
   absl::Status SaveChanged(StateCache<State>& cache, KeptStates* kept);
 
   Transaction& tx_;

@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/functional/function_ref.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
@@ -481,24 +482,12 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
     }
     std::array<std::vector<const v1::Event*>, kApplyShards> routed;
     for (const v1::Event& event : events) routed[ShardOf(event)].push_back(&event);
-    auto apply_shard = [&](int shard) -> absl::Status {
+    HERSTEL_RETURN_IF_ERROR(OnShards(events.size() >= kParallelPart, [&](int shard) {
       for (const v1::Event* event : routed[shard]) {
         HERSTEL_RETURN_IF_ERROR(ApplyEvent(*event, *shards_[shard]));
       }
       return absl::OkStatus();
-    };
-    std::array<absl::Status, kApplyShards> applied;
-    if (events.size() < kParallelPart) {
-      for (int shard = 0; shard < kApplyShards; ++shard) applied[shard] = apply_shard(shard);
-    } else {
-      std::vector<std::thread> threads;
-      for (int shard = 1; shard < kApplyShards; ++shard) {
-        threads.emplace_back([&, shard] { applied[shard] = apply_shard(shard); });
-      }
-      applied[0] = apply_shard(0);
-      for (std::thread& thread : threads) thread.join();
-    }
-    for (const absl::Status& status : applied) HERSTEL_RETURN_IF_ERROR(status);
+    }));
     events_ += events.size();
     last_sequence_ = events.back().sequence();
     last_commit_micros_ = TimeUtil::TimestampToMicroseconds(events.back().commit_time());
@@ -506,8 +495,14 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
   }
 
   absl::Status Finish() override {
-    for (size_t shard = 1; shard < shards_.size(); ++shard) shards_[0]->TakeCountsOf(*shards_[shard]);
-    for (auto& shard : shards_) HERSTEL_RETURN_IF_ERROR(shard->Flush());
+    // The other shards write their states while the first adds up their
+    // counts (no SQL); then the first writes everything else once.
+    HERSTEL_RETURN_IF_ERROR(OnShards(events_ >= kParallelPart, [&](int shard) {
+      if (shard != 0) return shards_[shard]->FlushStates();
+      for (int other = 1; other < kApplyShards; ++other) shards_[0]->TakeCountsOf(*shards_[other]);
+      return absl::OkStatus();
+    }));
+    HERSTEL_RETURN_IF_ERROR(shards_[0]->Flush());
     if (!last_commit_micros_.has_value()) return absl::OkStatus();
     // The transaction stores this cursor next; if it does not commit, the
     // next one finds another stored cursor and drops the kept states. They
@@ -529,6 +524,24 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
   }
 
  private:
+  // Runs `work` for every shard, on a thread each (the first on this one)
+  // when `in_parallel`, else one after another; the first error.
+  static absl::Status OnShards(bool in_parallel, absl::FunctionRef<absl::Status(int)> work) {
+    std::array<absl::Status, kApplyShards> done;
+    if (!in_parallel) {
+      for (int shard = 0; shard < kApplyShards; ++shard) done[shard] = work(shard);
+    } else {
+      std::vector<std::thread> threads;
+      for (int shard = 1; shard < kApplyShards; ++shard) {
+        threads.emplace_back([&, shard] { done[shard] = work(shard); });
+      }
+      done[0] = work(0);
+      for (std::thread& thread : threads) thread.join();
+    }
+    for (const absl::Status& status : done) HERSTEL_RETURN_IF_ERROR(status);
+    return absl::OkStatus();
+  }
+
   // The shard of the case `event` is about ("cases/12" of
   // "cases/12/bottlenecks/3"), the first for events not about a case.
   static int ShardOf(const v1::Event& event) {

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   libsqlite3-dev sqlite3 libpqxx-dev postgresql libssl-dev openssl prometheus-cpp-dev nlohmann-json3-dev
   clang libclang-rt-14-dev
 )
