@@ -255,9 +255,9 @@ absl::Status ApplyCaseEvent(const v1::Event& event, const At& at, AggregateSink&
       if (first_assignment) return absl::OkStatus();
       for (const AreaKey& area : AreasOf(state.municipality, state.village)) {
         HERSTEL_RETURN_IF_ERROR(sink.AddCount(metric::kHandover, area, 0, 0, 0, at.day, 1));
-        HERSTEL_RETURN_IF_ERROR(sink.MarkItemDay(kHandoverCaseMark, case_name, area, at.day));
       }
-      return absl::OkStatus();
+      return sink.MarkItemDay(kHandoverCaseMark, case_name, {state.municipality, state.village},
+                              at.day);
     });
   }
   if (type == "herstel.v1.CasePlanUpdated") {

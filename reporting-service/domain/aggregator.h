@@ -168,9 +168,11 @@ class AggregateSink {
   virtual ~AggregateSink() = default;
   virtual absl::Status AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
                                 int64_t dim2, int64_t dim3, int64_t day, int64_t delta) = 0;
-  // Marks `item` as seen under `kind` on `day` (for counts of distinct items).
+  // Marks `item` as seen under `kind` on `day` at `place`, the finest area
+  // it is in (its municipality and village). Distinct items are counted per
+  // area from these marks: a municipality and the region over their places.
   virtual absl::Status MarkItemDay(absl::string_view kind, absl::string_view item,
-                                   const AreaKey& area, int64_t day) = 0;
+                                   const AreaKey& place, int64_t day) = 0;
   // The state of case `name`, null when unknown; valid until the next
   // LoadCase or SaveCase.
   virtual absl::StatusOr<const CaseState*> LoadCase(absl::string_view name) = 0;

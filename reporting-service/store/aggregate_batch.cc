@@ -202,8 +202,8 @@ AggregateBatch::Cells& AggregateBatch::RowOf(Rows& rows, RecentRows& recent, con
 }
 
 absl::Status AggregateBatch::MarkItemDay(absl::string_view kind, absl::string_view item,
-                                         const AreaKey& area, int64_t day) {
-  marks_.emplace(std::string(kind), area.municipality, area.village, day, std::string(item));
+                                         const AreaKey& place, int64_t day) {
+  marks_.emplace(std::string(kind), place.municipality, place.village, day, std::string(item));
   return absl::OkStatus();
 }
 

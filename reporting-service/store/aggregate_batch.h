@@ -88,7 +88,7 @@ class AggregateBatch : public AggregateSink {
 
   absl::Status AddCount(absl::string_view metric, const AreaKey& area, int64_t dim1,
                         int64_t dim2, int64_t dim3, int64_t day, int64_t delta) override;
-  absl::Status MarkItemDay(absl::string_view kind, absl::string_view item, const AreaKey& area,
+  absl::Status MarkItemDay(absl::string_view kind, absl::string_view item, const AreaKey& place,
                            int64_t day) override;
   absl::StatusOr<const CaseState*> LoadCase(absl::string_view name) override;
   absl::Status SaveCase(absl::string_view name, CaseState state) override;

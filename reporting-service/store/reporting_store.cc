@@ -344,22 +344,42 @@ absl::Status LoadDueItems(Transaction& tx, PeriodFigures& figures,
   return absl::OkStatus();
 }
 
+// Cases with a handover in the period. The marks are kept at each case's
+// place (MarkItemDay); a municipality and the region count the distinct
+// cases over their places, so a case that moved villages counts once.
 absl::Status LoadHandoverCases(Transaction& tx, PeriodFigures& figures,
                                const std::optional<AreaKey>& only) {
-  const FigureLayout layout = figures.layout();
-  HERSTEL_ASSIGN_OR_RETURN(
-      Statement query,
-      tx.Prepare("SELECT municipality, village, COUNT(DISTINCT item) FROM item_days WHERE kind = "
-                 "? AND day >= ? AND day < ? GROUP BY municipality, village"));
-  query.Bind(1, kHandoverCaseMark).Bind(2, figures.period.start_day).Bind(3, figures.period.end_day);
-  while (true) {
-    HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
-    AreaKey key{query.ColumnText(0), query.ColumnText(1)};
-    if (only.has_value() && !(*only == key)) continue;
-    auto found = figures.areas.find(key);
-    if (found == figures.areas.end()) continue;
-    found->second.cells[layout.Get(Scalar::kCasesWithHandover)] = query.ColumnInt(2);
+  struct Level {
+    absl::string_view area_columns;  // municipality and village of the area
+    absl::string_view places;        // which places are areas of this level
+    absl::string_view group_by;
+    bool wanted;
+  };
+  const bool all = !only.has_value();
+  const Level levels[] = {
+      {"municipality, village", " AND village <> ''", " GROUP BY municipality, village",
+       all || !only->village.empty()},
+      {"municipality, ''", " AND municipality <> ''", " GROUP BY municipality",
+       all || (!only->municipality.empty() && only->village.empty())},
+      {"'', ''", "", "", all || only->municipality.empty()},
+  };
+  const int cell = figures.layout().Get(Scalar::kCasesWithHandover);
+  for (const Level& level : levels) {
+    if (!level.wanted) continue;
+    HERSTEL_ASSIGN_OR_RETURN(
+        Statement query,
+        tx.Prepare(absl::StrCat("SELECT ", level.area_columns, ", COUNT(DISTINCT item) FROM "
+                                "item_days WHERE kind = ? AND day >= ? AND day < ?",
+                                level.places, level.group_by)));
+    query.Bind(1, kHandoverCaseMark).Bind(2, figures.period.start_day);
+    query.Bind(3, figures.period.end_day);
+    while (true) {
+      HERSTEL_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) break;
+      auto found = figures.areas.find(AreaKey{query.ColumnText(0), query.ColumnText(1)});
+      if (found == figures.areas.end()) continue;
+      found->second.cells[cell] = query.ColumnInt(2);
+    }
   }
   return absl::OkStatus();
 }
@@ -447,7 +467,11 @@ const MigrationSet& ReportingMigrations() {
                         // alerts, reports, settings and stored patterns are kept.
                         {4, "counters as numbers, rebuilt from the streams",
                          kRebuildFromStreams},
-                        {5, "alerts by when they were cleared", kAlertsByClearSchema}}};
+                        {5, "alerts by when they were cleared", kAlertsByClearSchema},
+                        // Handover marks at each case's place only (three per
+                        // handover before: one per area).
+                        {6, "item marks at their place, rebuilt from the streams",
+                         kRebuildFromStreams}}};
   return *migrations;
 }
 

@@ -192,6 +192,96 @@ TEST_P(ReportingStoreTest, EveryFigureMatchesAnIndependentCount) {
   EXPECT_EQ(region.inspection_requests().waiting().value(), story.Expect("", "", end).inspections_waiting);
 }
 
+TEST_P(ReportingStoreTest, ACaseWithHandoversCountsOncePerAreaAlsoAfterMovingVillage) {
+  const std::string eemsdelta = Story::kMunicipalities[0];
+  const std::string oldambt = Story::kMunicipalities[1];
+  const std::string first = Story::Village(eemsdelta, 1);
+  const std::string second = Story::Village(eemsdelta, 2);
+  const std::string elsewhere = Story::Village(oldambt, 1);
+  absl::Time at = kStart;
+  auto deliver = [&](const std::string& resource, const google::protobuf::Message& payload) {
+    at += absl::Hours(25);  // each event on a day of its own
+    std::shared_ptr<google::protobuf::Message> copy(payload.New());
+    copy->CopyFrom(payload);
+    Deliver("case-service",
+            testing::ToEvent({"case-service", resource, at, copy}, NextSequence("case-service")));
+  };
+  auto create = [&](const std::string& name, const std::string& municipality,
+                    const std::string& village) {
+    v1::CaseCreated created;
+    created.set_case_(name);
+    created.set_municipality(municipality);
+    created.set_village(village);
+    v1::CaseTrackPhase& track = *created.add_tracks();
+    track.set_track(v1::TRACK_STRENGTHENING);
+    track.set_phase(v1::PHASE_INTAKE);
+    track.set_state(v1::CASE_TRACK_STATE_ACTIVE);
+    deliver(name, created);
+  };
+  auto hand_over = [&](const std::string& name) {
+    v1::ContactPersonHandedOver handover;
+    handover.set_case_(name);
+    handover.mutable_from()->set_subject("cm-a");
+    handover.mutable_to()->set_subject("cm-b");
+    deliver(name, handover);
+  };
+  create("cases/1", eemsdelta, first);
+  create("cases/2", eemsdelta, second);
+  create("cases/3", oldambt, elsewhere);
+  hand_over("cases/1");
+  hand_over("cases/1");  // the same case again, on another day
+  v1::CaseUpdated moved;
+  moved.set_case_("cases/1");
+  moved.set_village(second);
+  deliver("cases/1", moved);
+  const absl::Time moved_at = at;  // a day after the last handover
+  hand_over("cases/1");  // now in the second village
+  hand_over("cases/2");
+  hand_over("cases/3");
+
+  struct Want {
+    AreaKey area;
+    int64_t handovers;
+    int64_t cases;  // with a handover
+  };
+  auto expect = [&](const DayPeriod& period, const std::vector<Want>& wanted) {
+    PeriodFigures figures = Load(period);
+    const FigureLayout layout = figures.layout();
+    for (const Want& want : wanted) {
+      SCOPED_TRACE(absl::StrCat("'", want.area.municipality, "/", want.area.village, "' from day ",
+                                period.start_day));
+      ASSERT_EQ(figures.areas.count(want.area), 1u);
+      const std::vector<int64_t>& cells = figures.areas.at(want.area).cells;
+      EXPECT_EQ(cells[layout.Get(Scalar::kHandovers)], want.handovers);
+      EXPECT_EQ(cells[layout.Get(Scalar::kCasesWithHandover)], want.cases);
+    }
+    // One area at a time (GetMonitor) reads the same counts.
+    for (const Want& want : wanted) {
+      PeriodFigures alone;
+      ASSERT_THAT(store_->Read([&](Transaction& tx) -> absl::Status {
+        HERSTEL_ASSIGN_OR_RETURN(alone, LoadPeriodFigures(tx, period, want.area));
+        return absl::OkStatus();
+      }),
+                  IsOk());
+      ASSERT_EQ(alone.areas.count(want.area), 1u);
+      EXPECT_EQ(alone.areas.at(want.area).cells[layout.Get(Scalar::kCasesWithHandover)], want.cases)
+          << want.area.municipality << "/" << want.area.village;
+    }
+  };
+  const DayPeriod year = ToDayPeriod(YearStart(2025), YearStart(2026));
+  expect(year, {{{"", ""}, 5, 3},
+                {{eemsdelta, ""}, 4, 2},
+                {{eemsdelta, first}, 2, 1},
+                {{eemsdelta, second}, 2, 2},
+                {{oldambt, ""}, 1, 1},
+                {{oldambt, elsewhere}, 1, 1}});
+  // From the move on, the first village saw no handover.
+  const DayPeriod after_the_move = ToDayPeriod(moved_at, YearStart(2026));
+  expect(after_the_move, {{{"", ""}, 3, 3},
+                          {{eemsdelta, ""}, 2, 2},
+                          {{eemsdelta, second}, 2, 2}});
+}
+
 TEST_P(ReportingStoreTest, AnEarlierPeriodSeesOnlyWhatHadHappenedByThen) {
   Story story(300, kStart, 12);
   DeliverStory(story);
@@ -411,56 +501,65 @@ TEST_P(ReportingStoreTest, OnlyTheMostRecentlySavedPatternsAreKept) {
   EXPECT_EQ(newest, pattern);
 }
 
-TEST_P(ReportingStoreTest, UpgradingToNumberedCountersRebuildsWhatTheStreamsGaveAndKeepsTheRest) {
-  absl::StatusOr<std::string> location =
-      ::herstel::testing::FreshStoreLocation(GetParam(), directory_, "upgraded");
-  ASSERT_THAT(location, IsOk());
-  MigrationSet before_numbers = ReportingMigrations();
-  before_numbers.migrations.resize(3);
-  const DayPeriod year{20089, 20454};
-  const std::vector<CellSuppression> pattern = {CellSuppression::kNone, CellSuppression::kPrimary};
-  {
-    absl::StatusOr<std::unique_ptr<Store>> old = Store::Open(*location, before_numbers);
-    ASSERT_THAT(old, IsOk());
-    ASSERT_THAT((*old)->Write([&](Transaction& tx) -> absl::Status {
-      HERSTEL_RETURN_IF_ERROR(tx.Execute(
-          "INSERT INTO day_counters (municipality, village, day, cells) VALUES ('', '', 20100, "
-          "'old'); INSERT INTO entity_states (name, state) VALUES ('cases/1', 'old')"));
-      HERSTEL_RETURN_IF_ERROR(SaveCursor(tx, "case-service", 42));
-      v1::ReportingSettings settings;
-      settings.set_suppression_threshold(12);
-      HERSTEL_RETURN_IF_ERROR(SaveSettings(tx, settings));
-      v1::AnnualReport report;
-      report.set_name("annual-reports/2025");
-      report.set_year(2025);
-      report.set_revision(1);
-      HERSTEL_RETURN_IF_ERROR(SaveAnnualReport(tx, report));
-      return SaveSuppressionPattern(tx, year, 12, "digest", pattern, absl::Now());
+// Migrations 4 (counters as numbers) and 6 (item marks at their place)
+// rebuild what the streams gave; everything else stays.
+TEST_P(ReportingStoreTest, UpgradesThatRebuildFromTheStreamsKeepAlertsReportsSettingsAndPatterns) {
+  for (size_t applied_before : {size_t{3}, size_t{5}}) {
+    SCOPED_TRACE(absl::StrCat("upgrading from migration ", applied_before));
+    absl::StatusOr<std::string> location = ::herstel::testing::FreshStoreLocation(
+        GetParam(), directory_, absl::StrCat("upgraded-", applied_before));
+    ASSERT_THAT(location, IsOk());
+    MigrationSet before = ReportingMigrations();
+    before.migrations.resize(applied_before);
+    const DayPeriod year{20089, 20454};
+    const std::vector<CellSuppression> pattern = {CellSuppression::kNone,
+                                                  CellSuppression::kPrimary};
+    {
+      absl::StatusOr<std::unique_ptr<Store>> old = Store::Open(*location, before);
+      ASSERT_THAT(old, IsOk());
+      ASSERT_THAT((*old)->Write([&](Transaction& tx) -> absl::Status {
+        HERSTEL_RETURN_IF_ERROR(tx.Execute(
+            "INSERT INTO day_counters (municipality, village, day, cells) VALUES ('', '', 20100, "
+            "'old'); INSERT INTO entity_states (name, state) VALUES ('cases/1', 'old'); INSERT "
+            "INTO item_days (kind, municipality, village, day, item) VALUES ('handover_case', "
+            "'', '', 20100, 'cases/1')"));
+        HERSTEL_RETURN_IF_ERROR(SaveCursor(tx, "case-service", 42));
+        v1::ReportingSettings settings;
+        settings.set_suppression_threshold(12);
+        HERSTEL_RETURN_IF_ERROR(SaveSettings(tx, settings));
+        v1::AnnualReport report;
+        report.set_name("annual-reports/2025");
+        report.set_year(2025);
+        report.set_revision(1);
+        HERSTEL_RETURN_IF_ERROR(SaveAnnualReport(tx, report));
+        return SaveSuppressionPattern(tx, year, 12, "digest", pattern, absl::Now());
+      }),
+                  IsOk());
+    }
+    absl::StatusOr<std::unique_ptr<Store>> upgraded = Store::Open(*location, ReportingMigrations());
+    ASSERT_THAT(upgraded, IsOk());
+    ASSERT_THAT((*upgraded)->Read([&](Transaction& tx) -> absl::Status {
+      for (const char* table : {"day_counters", "entity_states", "item_days"}) {
+        HERSTEL_ASSIGN_OR_RETURN(Statement count,
+                                 tx.Prepare(absl::StrCat("SELECT COUNT(*) FROM ", table)));
+        HERSTEL_ASSIGN_OR_RETURN(bool found, count.Step());
+        EXPECT_TRUE(found);
+        EXPECT_EQ(count.ColumnInt(0), 0) << table;
+      }
+      HERSTEL_ASSIGN_OR_RETURN(int64_t cursor, LoadCursor(tx, "case-service"));
+      EXPECT_EQ(cursor, 0);  // followed again from the start
+      HERSTEL_ASSIGN_OR_RETURN(v1::ReportingSettings settings, LoadSettings(tx));
+      EXPECT_EQ(settings.suppression_threshold(), 12);
+      HERSTEL_ASSIGN_OR_RETURN(std::optional<v1::AnnualReport> report,
+                               LoadAnnualReport(tx, 2025));
+      EXPECT_TRUE(report.has_value());
+      HERSTEL_ASSIGN_OR_RETURN(std::optional<std::vector<CellSuppression>> kept,
+                               LoadSuppressionPattern(tx, year, 12, "digest"));
+      EXPECT_EQ(kept, pattern);
+      return absl::OkStatus();
     }),
                 IsOk());
   }
-  absl::StatusOr<std::unique_ptr<Store>> upgraded = Store::Open(*location, ReportingMigrations());
-  ASSERT_THAT(upgraded, IsOk());
-  ASSERT_THAT((*upgraded)->Read([&](Transaction& tx) -> absl::Status {
-    for (const char* table : {"day_counters", "entity_states"}) {
-      HERSTEL_ASSIGN_OR_RETURN(Statement count,
-                               tx.Prepare(absl::StrCat("SELECT COUNT(*) FROM ", table)));
-      HERSTEL_ASSIGN_OR_RETURN(bool found, count.Step());
-      EXPECT_TRUE(found);
-      EXPECT_EQ(count.ColumnInt(0), 0) << table;
-    }
-    HERSTEL_ASSIGN_OR_RETURN(int64_t cursor, LoadCursor(tx, "case-service"));
-    EXPECT_EQ(cursor, 0);  // followed again from the start
-    HERSTEL_ASSIGN_OR_RETURN(v1::ReportingSettings settings, LoadSettings(tx));
-    EXPECT_EQ(settings.suppression_threshold(), 12);
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<v1::AnnualReport> report, LoadAnnualReport(tx, 2025));
-    EXPECT_TRUE(report.has_value());
-    HERSTEL_ASSIGN_OR_RETURN(std::optional<std::vector<CellSuppression>> kept,
-                             LoadSuppressionPattern(tx, year, 12, "digest"));
-    EXPECT_EQ(kept, pattern);
-    return absl::OkStatus();
-  }),
-              IsOk());
 }
 
 TEST_P(ReportingStoreTest, BacklogAlertIsRaisedAfterNGrowthWeeksAndClearedWhenItShrinks) {
