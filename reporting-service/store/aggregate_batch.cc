@@ -117,8 +117,8 @@ const std::string* KeptStates::Find(absl::string_view name) const {
   return found == states_.end() ? nullptr : &found->second;
 }
 
-void KeptStates::Stage(absl::string_view name, std::string stored) {
-  staged_.emplace_back(std::string(name), std::move(stored));
+void KeptStates::Stage(std::string name, std::string stored) {
+  staged_.emplace_back(std::move(name), std::move(stored));
 }
 
 void KeptStates::Commit(int64_t cursor) {
@@ -311,10 +311,17 @@ absl::Status AggregateBatch::SaveBudgetBalance(const BudgetBalanceRow& balance, 
   return upsert.Run();
 }
 
+void AggregateBatch::PrepareStates() {
+  SerializeChanged<store::StoredCase>(cases_, serialized_cases_);
+}
+
 absl::Status AggregateBatch::FlushStates() {
+  PrepareStates();
+  std::vector<SerializedState> escalations;
+  SerializeChanged<store::StoredEscalation>(escalations_, escalations);
   absl::MutexLockMaybe lock(sql_);
-  HERSTEL_RETURN_IF_ERROR(SaveChanged<store::StoredCase>(cases_, kept_cases_));
-  return SaveChanged<store::StoredEscalation>(escalations_, nullptr);
+  HERSTEL_RETURN_IF_ERROR(WriteStates(serialized_cases_, kept_cases_));
+  return WriteStates(escalations, nullptr);
 }
 
 absl::Status AggregateBatch::Flush() {
@@ -434,27 +441,33 @@ absl::StatusOr<const State*> AggregateBatch::LoadCached(StateCache<State>& cache
 }
 
 template <typename Stored, typename State>
-absl::Status AggregateBatch::SaveChanged(StateCache<State>& cache, KeptStates* kept) {
-  // In key order, as MergeRows.
-  std::vector<std::pair<const std::string*, CachedState<State>*>> in_order;
-  for (auto& [name, cached] : cache) {
-    if (cached.changed) in_order.emplace_back(&name, &cached);
-  }
-  std::sort(in_order.begin(), in_order.end(),
-            [](const auto& a, const auto& b) { return *a.first < *b.first; });
+void AggregateBatch::SerializeChanged(StateCache<State>& cache,
+                                      std::vector<SerializedState>& serialized) {
+  const size_t first = serialized.size();
   Stored stored;
-  for (auto [name, cached] : in_order) {
+  for (auto& [name, cached] : cache) {
+    if (!cached.changed) continue;
+    ToStored(*cached.state, stored);
+    serialized.emplace_back(name, stored.SerializeAsString());
+    cached.changed = false;
+  }
+  // In key order, as MergeRows.
+  std::sort(serialized.begin() + first, serialized.end(),
+            [](const SerializedState& a, const SerializedState& b) { return a.first < b.first; });
+}
+
+absl::Status AggregateBatch::WriteStates(std::vector<SerializedState>& serialized,
+                                         KeptStates* kept) {
+  for (auto& [name, bytes] : serialized) {
     HERSTEL_ASSIGN_OR_RETURN(
         Statement upsert,
         tx_.Prepare("INSERT INTO entity_states (name, state) VALUES (?, ?) ON CONFLICT (name) DO "
                     "UPDATE SET state = excluded.state"));
-    ToStored(*cached->state, stored);
-    std::string bytes = stored.SerializeAsString();
-    upsert.Bind(1, *name).BindBlob(2, bytes);
+    upsert.Bind(1, name).BindBlob(2, bytes);
     HERSTEL_RETURN_IF_ERROR(upsert.Run());
-    if (kept != nullptr) kept->Stage(*name, std::move(bytes));
-    cached->changed = false;
+    if (kept != nullptr) kept->Stage(std::move(name), std::move(bytes));
   }
+  serialized.clear();
   return absl::OkStatus();
 }
 

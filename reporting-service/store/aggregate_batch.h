@@ -62,7 +62,7 @@ class KeptStates {
   // Whether a name that is not kept has no state at all.
   bool complete() const { return complete_; }
   // A state the transaction writes; kept only once Commit names its cursor.
-  void Stage(absl::string_view name, std::string stored);
+  void Stage(std::string name, std::string stored);
   // The staged writes are in the transaction, which stores `cursor`.
   void Commit(int64_t cursor);
   // Forgets every state and frees their memory: a stream that has caught up
@@ -109,6 +109,9 @@ class AggregateBatch : public AggregateSink {
   // keeps its states. It touches no state of `other`, so `other` may run
   // FlushStates on another thread meanwhile.
   void TakeCountsOf(AggregateBatch& other);
+  // Serializes the changed case states for FlushStates, without SQL: a
+  // thread of its own may do it while another batch writes.
+  void PrepareStates();
   // Writes the changed case and escalation states.
   absl::Status FlushStates();
   // Writes everything kept in memory; the batch is empty afterwards.
@@ -167,9 +170,14 @@ class AggregateBatch : public AggregateSink {
   template <typename Stored, typename State>
   absl::StatusOr<const State*> LoadCached(StateCache<State>& cache, KeptStates* kept,
                                           absl::string_view name);
-  // Writes the changed states of `cache` (as `Stored`) in name order.
+  // A changed state's name and stored form.
+  using SerializedState = std::pair<std::string, std::string>;
+  // The changed states of `cache` (as `Stored`) in name order, appended to
+  // `serialized`; they count as unchanged afterwards.
   template <typename Stored, typename State>
-  absl::Status SaveChanged(StateCache<State>& cache, KeptStates* kept);
+  static void SerializeChanged(StateCache<State>& cache, std::vector<SerializedState>& serialized);
+  // Writes `serialized` to entity_states and stages them in `kept`.
+  absl::Status WriteStates(std::vector<SerializedState>& serialized, KeptStates* kept);
 
   Transaction& tx_;
   absl::Mutex* const sql_;
@@ -185,6 +193,7 @@ class AggregateBatch : public AggregateSink {
       marks_;
   StateCache<CaseState> cases_;
   StateCache<EscalationState> escalations_;
+  std::vector<SerializedState> serialized_cases_;  // by PrepareStates
 };
 
 // One stored counter: its metric (the index in metric::kAll) and value.

@@ -520,10 +520,12 @@ class SourceEventsApplier : public EventFollower::BatchApplier {
 
   absl::Status Finish() override {
     // The other shards write their states while the first adds up their
-    // counts (no SQL); then the first writes everything else once.
+    // counts and serializes its own states (no SQL); then the first writes
+    // everything else once.
     HERSTEL_RETURN_IF_ERROR(OnShards(events_ >= kParallelPart, [&](int shard) {
       if (shard != 0) return shards_[shard]->FlushStates();
       for (int other = 1; other < kApplyShards; ++other) shards_[0]->TakeCountsOf(*shards_[other]);
+      shards_[0]->PrepareStates();
       return absl::OkStatus();
     }));
     HERSTEL_RETURN_IF_ERROR(shards_[0]->Flush());
