@@ -1,5 +1,7 @@
 #include "herstel/outbox.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "herstel/errors.h"
@@ -92,6 +94,11 @@ grpc::Status ServeWatchEvents(grpc::ServerContext& context, const v1::WatchEvent
   std::vector<std::string> types(request.types().begin(), request.types().end());
   int64_t cursor = request.after_sequence();
   while (!context.IsCancelled()) {
+    // The sequences this round looks at end here (at most the largest
+    // sequence there can be, however far the caller asked to start).
+    const int64_t window_end = cursor <= std::numeric_limits<int64_t>::max() - kEventBatchSize
+                                   ? cursor + kEventBatchSize
+                                   : std::numeric_limits<int64_t>::max();
     // The highest sequence scanned, even when the type filter dropped events.
     int64_t scanned_to = cursor;
     std::vector<v1::Event> batch;
@@ -100,7 +107,7 @@ grpc::Status ServeWatchEvents(grpc::ServerContext& context, const v1::WatchEvent
       HERSTEL_ASSIGN_OR_RETURN(
           Statement last, tx.Prepare("SELECT COALESCE(MAX(sequence), 0) FROM outbox_events "
                                      "WHERE sequence <= ?"));
-      last.Bind(1, cursor + kEventBatchSize);
+      last.Bind(1, window_end);
       HERSTEL_RETURN_IF_ERROR(last.Step().status());
       scanned_to = last.ColumnInt(0);
       return absl::OkStatus();
@@ -109,7 +116,7 @@ grpc::Status ServeWatchEvents(grpc::ServerContext& context, const v1::WatchEvent
     for (const v1::Event& event : batch) {
       if (!writer.Write(event)) return grpc::Status::CANCELLED;
     }
-    bool caught_up = scanned_to <= cursor || scanned_to < cursor + kEventBatchSize;
+    bool caught_up = scanned_to <= cursor || scanned_to < window_end;
     cursor = std::max(cursor, scanned_to);
     if (!caught_up) continue;
     if (request.stop_at_end()) return grpc::Status::OK;

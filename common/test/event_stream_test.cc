@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <limits>
 
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
@@ -324,6 +325,31 @@ TEST_P(EventStreamTest, StreamWithTypeFilterSkipsOtherTypesButKeepsPosition) {
   while (reader->Read(&event)) resources.push_back(event.resource());
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_THAT(resources, ::testing::ElementsAre("a", "c"));
+}
+
+TEST_P(EventStreamTest, StreamAfterTheLargestSequenceThereCanBeEndsAtOnce) {
+  // Found by the escalation fuzzer: the read window past such a cursor
+  // overflowed.
+  ASSERT_THAT(source_->Write([&](Transaction& tx) -> absl::Status {
+    return AppendEvent(tx, v1::Event(), "a", {}).status();
+  }),
+              IsOk());
+  server_ = std::make_unique<SourceServer>(*source_, *key_);
+  auto stub = v1::MandateService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  for (int64_t after : {std::numeric_limits<int64_t>::max(),
+                        std::numeric_limits<int64_t>::max() - 1, int64_t{1} << 62}) {
+    grpc::ClientContext context;
+    Caller caller{"auditor-1", "ADR", v1::ROLE_AUDITOR, {"*"}, absl::Now() + absl::Hours(1)};
+    context.AddMetadata("authorization", "Bearer " + key_->Mint(caller));
+    v1::WatchEventsRequest request;
+    request.set_after_sequence(after);
+    request.set_stop_at_end(true);
+    auto reader = stub->WatchEvents(&context, request);
+    v1::Event event;
+    EXPECT_FALSE(reader->Read(&event)) << after;
+    EXPECT_TRUE(reader->Finish().ok()) << after;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventStreamTest, ::testing::ValuesIn(AllStoreBackends()),
