@@ -212,9 +212,7 @@ absl::StatusOr<const CaseState*> AggregateBatch::LoadCase(absl::string_view name
 }
 
 absl::Status AggregateBatch::SaveCase(absl::string_view name, CaseState state) {
-  auto known = cases_.find(name);
-  if (known == cases_.end()) known = cases_.try_emplace(name).first;
-  known->second = {std::move(state), true};
+  cases_[name] = {std::move(state), true};
   return absl::OkStatus();
 }
 

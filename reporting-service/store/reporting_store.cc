@@ -481,9 +481,10 @@ namespace {
 // their counts add up. So the events of a transaction are applied in
 // kApplyShards shards by case, each with its own AggregateBatch, and a large
 // part's shards run on threads of their own (the machine's two cores); the
-// batches take turns on the transaction. Finish adds up their counters in
-// the first batch, which writes them once, and flushes them one after
-// another. Events not about a case all go to the first shard, in order.
+// batches take turns on the transaction. In Finish the other batches write
+// their states while the first adds up their counters; the first then
+// writes the counters once. Events not about a case all go to the first
+// shard, in order.
 constexpr int kApplyShards = 2;
 // Parts smaller than this (live events) are applied on the follower's
 // thread alone, and transactions smaller than this do not keep case states.
